@@ -1,0 +1,215 @@
+"""`tipkit sim ...` commands: thin shells over sim.runs and sim.report."""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import os
+from pathlib import Path
+
+import click
+
+_POPULATION = click.option(
+    "--population", "population_dir", type=click.Path(file_okay=False, path_type=Path),
+    help="A synthetic release folder (cases and legs) to draw victims from. "
+         "Default: releases/iom-2018.")
+_SEED = click.option("--seed", type=int, default=1, show_default=True,
+                     help="Run seed: the same seed gives byte-identical results.")
+_JOBS = click.option("--jobs", type=click.IntRange(1), default=None,
+                     help="Local processes to use. Default: all cores.")
+_SCHEDULER = click.option("--scheduler", metavar="ADDRESS", default=None,
+                          help="Run replications on a Dask distributed cluster, "
+                               "e.g. tcp://10.0.0.5:8786 (results are identical).")
+_REPLICATIONS = click.option(
+    "--replications", default="30", show_default=True, metavar="N|auto",
+    help="Replications per scenario, or auto: add replications until every headline KPI's "
+         "95% interval is within --precision of its mean.")
+_PRECISION = click.option("--precision", type=click.FloatRange(0, 1, min_open=True,
+                                                                 max_open=True),
+                          default=0.05, show_default=True,
+                          help="With --replications auto: the relative half-width to reach.")
+_BUDGET = click.option("--budget", type=click.IntRange(3), default=500, show_default=True,
+                       help="With --replications auto: the most replications per scenario.")
+
+
+@click.group()
+def sim() -> None:
+    """Simulate an official border crossing point and its what-if scenarios."""
+
+
+def _warn(message: str) -> None:
+    click.secho(f"Warning: {message}", fg="yellow", err=True)
+
+
+@contextlib.contextmanager
+def _progress(total: int | None, label: str):
+    """A progress bar on stderr (replications done and time left); `total` None for auto."""
+    with click.progressbar(length=total or 1, label=label, file=sys.stderr,
+                           show_eta=True, show_pos=True, width=30) as bar:
+        seen = [0]
+
+        def advance(n: int) -> None:
+            seen[0] += n
+            if total is None:
+                bar.length = max(bar.length, seen[0] + 1)
+            bar.update(n)
+        yield advance
+
+
+def _count(replications: str, scenarios: int, budget: int) -> int | None:
+    return None if replications.strip().lower() == "auto" else scenarios * max(int(
+        replications) if replications.strip().isdigit() else 0, 0)
+
+
+@sim.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@_REPLICATIONS
+@_SEED
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder. Default: runs/<scenario file name>.")
+@_POPULATION
+@_PRECISION
+@_BUDGET
+@_JOBS
+@_SCHEDULER
+def run(scenario, replications, seed, out, population_dir, precision, budget, jobs, scheduler):
+    """Run one scenario and print its KPIs with 95% confidence intervals.
+
+    Writes summary.csv (kpi, mean, ci_low, ci_high, n), replications.csv (one row per
+    replication), the scenario as run and run.json (seed, versions) to the output folder.
+
+    \b
+    Example:
+      tipkit sim run scenarios/airport-baseline.yaml --replications 30 --seed 1 \\
+          --out runs/airport
+    """
+    from sim.runs import run_scenario
+    from sim.tables import summary_text
+
+    with _progress(_count(replications, 1, budget), "replications") as advance:
+        summary, folder = run_scenario(
+            scenario, replications=replications, seed=seed, out=out,
+            population_dir=population_dir, precision=precision, budget=budget, workers=jobs,
+            scheduler=scheduler, progress=advance, warn=_warn)
+    click.echo(summary_text(summary, f"\n{scenario}  (seed {seed})\n"))
+    click.echo(f"\nWrote {folder}{os.sep}summary.csv and replications.csv")
+
+
+@sim.command()
+@click.argument("scenarios", nargs=-1, required=True,
+                type=click.Path(dir_okay=False, path_type=Path))
+@_REPLICATIONS
+@_PRECISION
+@_BUDGET
+@_SEED
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/compare"),
+              show_default=True, help="Output folder.")
+@click.option("--sensitivity/--no-sensitivity", default=True, show_default=True,
+              help="Also rerun the most-trained option with the training effect scaled "
+                   "0x to 2x (training effects are assumptions).")
+@_POPULATION
+@_JOBS
+@_SCHEDULER
+def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
+            population_dir, jobs, scheduler):
+    """Compare scenarios on common random numbers against the first (the baseline).
+
+    For every KPI, prints and writes the paired difference with a 95% interval and a plain
+    verdict. Writes summary.csv, differences.csv, replications.csv, sensitivity.csv.
+
+    \b
+    Example:
+      tipkit sim compare scenarios/airport-baseline.yaml scenarios/airport-train-half.yaml \\
+          --replications auto --precision 0.05 --out runs/train-half
+    """
+    from sim.runs import compare_scenarios
+    from sim.tables import differences_text
+
+    total = _count(replications, len(scenarios), budget)
+    with _progress(total, "replications") as advance:
+        result, folder = compare_scenarios(
+            scenarios, replications=replications, seed=seed, out=out,
+            population_dir=population_dir, precision=precision, budget=budget,
+            sensitivity=sensitivity, workers=jobs, scheduler=scheduler, progress=advance,
+            warn=_warn)
+    rep = result.replicated
+    click.echo(f"\n{rep.replications} replications per scenario (seed {seed})")
+    if rep.precision is not None:
+        needed = [n for n in rep.needed.values()]
+        if rep.precise:
+            click.echo(f"Precision {rep.precision:.0%} reached: the replications algorithm "
+                       f"needed {max(needed)} replications.")
+        else:
+            missing = [k for k, n in rep.needed.items() if n is None]
+            click.echo(f"Precision {rep.precision:.0%} NOT reached within {rep.budget} "
+                       f"replications for: {', '.join(missing)}")
+    click.echo(differences_text(result.differences, ("identification_rate", "desk_wait_mean",
+                                                     "false_referrals_per_10k",
+                                                     "refused_referrals")))
+    click.echo(f"\nWrote {folder}")
+
+
+@sim.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--vary", "varies", multiple=True, required=True, metavar="KEY=VALUES",
+              help="A scenario key (dotted) and its values: a range lo..hi:step or a list "
+                   "a,b,c. Repeat for a grid.")
+@click.option("--replications", type=click.IntRange(2), default=30, show_default=True,
+              help="Replications per cell.")
+@_SEED
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/sweep"),
+              show_default=True, help="Output folder.")
+@click.option("--sensitivity/--no-sensitivity", default=True, show_default=True,
+              help="Also rerun the most-trained cell with the training effect scaled 0x-2x.")
+@_POPULATION
+@_JOBS
+@_SCHEDULER
+def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir, jobs,
+          scheduler):
+    """Run a grid of parameter values around one scenario.
+
+    Writes results.parquet and results.csv (one row per cell and KPI: mean, ci_low, ci_high,
+    n), which pandas reads directly, and replications.csv.
+
+    \b
+    Example:
+      tipkit sim sweep scenarios/airport-baseline.yaml --vary officers=6..14:2 \\
+          --vary training.specialist_share=0,0.25,0.5,1 --out runs/grid
+    """
+    from sim.experiments import parse_vary
+    from sim.kpis import HEADLINE
+    from sim.runs import sweep_scenario
+    import math
+
+    axes = dict(parse_vary(v) for v in varies)
+    cells = math.prod(len(v) for v in axes.values())
+    total = cells * replications + (min(replications, 20) * 6 if sensitivity else 0)
+    with _progress(total, f"{cells} cells") as advance:
+        result, folder = sweep_scenario(
+            scenario, axes, replications=replications, seed=seed, out=out,
+            population_dir=population_dir, sensitivity=sensitivity, workers=jobs,
+            scheduler=scheduler, progress=advance, warn=_warn)
+    table = result.results[result.results.kpi.isin(HEADLINE)].pivot_table(
+        index=list(axes), columns="kpi", values="mean")
+    click.echo("\n" + table.to_string(float_format=lambda x: f"{x:.3f}"))
+    click.echo(f"\nWrote {folder}{os.sep}results.parquet and results.csv")
+
+
+@sim.command()
+@click.argument("results", type=click.Path(file_okay=False, exists=True, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The HTML file to write. Default: RESULTS/report.html. PNGs of each chart "
+                   "go beside it.")
+def report(results, out):
+    """Write a self-contained HTML report (and PNG charts) of a compare, sweep or run folder.
+
+    The report opens offline and from an email attachment: charts are embedded.
+
+    \b
+    Example:
+      tipkit sim report runs/grid --out runs/grid/report.html
+    """
+    from sim.report import write_report
+
+    path = write_report(results, out or results / "report.html")
+    click.echo(f"Wrote {path}")

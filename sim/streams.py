@@ -1,0 +1,40 @@
+"""Random streams: one SeedSequence per replication, one numpy Generator per random input, so the
+n-th traveller is the same person in every scenario (common random numbers)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+# One stream per random input. The position in this tuple is part of the seed: append new
+# inputs at the end so that existing streams (and results) stay the same.
+STREAMS = (
+    "arrivals",            # arrival times (hours, flights, deboarding, walk)
+    "victim",              # whether the traveller is a trafficking victim
+    "profile",             # which release leg the victim is drawn from
+    "desk_service",        # processing time at a manual desk
+    "egate_choice",        # whether the traveller uses an e-gate
+    "egate_failure",       # whether the e-gate fails and sends the traveller to a desk
+    "egate_service",       # time at an e-gate
+    "notice_document",     # whether the screener notices each indicator the victim carries
+    "notice_minor",
+    "notice_control",
+    "notice_group",
+    "false_alarm",         # whether the screener flags the traveller regardless of indicators
+    "interview",           # length of the secondary-inspection interview
+    "confirmation",        # whether the interview confirms (or wrongly refers) the traveller
+    "stay",                # length of stay in a shelter bed
+    "initial_stays",       # remaining stays of beds occupied at the start
+)
+
+
+def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
+    """The seed of replication `replication` (0-based) of a run seeded with `seed`: the same
+    whether the run has 3 or 300 replications, and whichever process runs it."""
+    return np.random.SeedSequence(entropy=seed, spawn_key=(replication,))
+
+
+def replication_streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
+    """One independent Generator per random input of one replication."""
+    return {name: np.random.Generator(np.random.PCG64(
+                np.random.SeedSequence(entropy=seed, spawn_key=(replication, k))))
+            for k, name in enumerate(STREAMS)}

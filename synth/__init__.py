@@ -1,0 +1,1 @@
+"""Safe synthetic case data: synthesis from published figures or case records, privacy, evaluation."""

@@ -1,0 +1,98 @@
+"""The privacy guarantees every release must meet, as pure checks over tables of text values.
+
+k-anonymity on quasi-identifiers, and the Synthetic Data Showcase's rule that no combination of up
+to L attribute values is rarer than k. Both are counted exactly, with integer codes and bincount.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+
+def _codes(table: pd.DataFrame, columns) -> np.ndarray:
+    """An (n, len(columns)) array of small integer codes, one per distinct value of each column."""
+    return np.column_stack(
+        [pd.factorize(table[c], sort=False)[0] for c in columns]
+    ) if len(columns) else np.zeros((len(table), 0), dtype=np.int64)
+
+
+def _combined(codes: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """One integer per row identifying its combination of codes (mixed-radix)."""
+    key = np.zeros(codes.shape[0], dtype=np.int64)
+    for j in range(codes.shape[1]):
+        key = key * int(sizes[j]) + codes[:, j]
+    return key
+
+
+def class_sizes(table: pd.DataFrame, columns) -> np.ndarray:
+    """For every row, the number of rows sharing its values on `columns` (its class size)."""
+    if len(table) == 0:
+        return np.zeros(0, dtype=np.int64)
+    codes = _codes(table, list(columns))
+    _, inverse, counts = np.unique(
+        _combined(codes, codes.max(axis=0) + 1), return_inverse=True, return_counts=True
+    )
+    return counts[inverse]
+
+
+def smallest_class(table: pd.DataFrame, columns) -> int:
+    """The size of the smallest equivalence class on `columns` (0 for an empty table)."""
+    sizes = class_sizes(table, columns)
+    return int(sizes.min()) if len(sizes) else 0
+
+
+def rare_combinations(table: pd.DataFrame, columns, k: int, length: int) -> dict[int, int]:
+    """How many distinct combinations of 1..`length` attribute values (over any `length` or fewer
+    of `columns`) occur in more than 0 but fewer than `k` rows, by combination length."""
+    columns = list(columns)
+    codes = _codes(table, columns)
+    sizes = codes.max(axis=0) + 1 if len(table) else np.ones(len(columns), dtype=np.int64)
+    rare = {}
+    for r in range(1, min(length, len(columns)) + 1):
+        found = 0
+        for idx in combinations(range(len(columns)), r):
+            counts = np.bincount(_combined(codes[:, idx], sizes[list(idx)]))
+            found += int(np.count_nonzero((counts > 0) & (counts < k)))
+        rare[r] = found
+    return rare
+
+
+@dataclass
+class GuaranteeReport:
+    """What the checks found for one table: the smallest class and rare combinations."""
+
+    table: str
+    rows: int
+    quasi_identifiers: tuple[str, ...]
+    smallest_class: int
+    rare_by_length: dict[int, int] = field(default_factory=dict)
+
+    def problems(self, k: int) -> list[str]:
+        found = []
+        if self.rows and self.smallest_class < k:
+            found.append(
+                f"{self.table}: a class of {self.smallest_class} rows on "
+                f"({', '.join(self.quasi_identifiers)}) is smaller than k={k}"
+            )
+        for r, n in self.rare_by_length.items():
+            if n:
+                found.append(f"{self.table}: {n} combinations of {r} values occur in 1..{k - 1} rows")
+        return found
+
+
+def check_table(
+    name: str, table: pd.DataFrame, quasi_identifiers, attributes, k: int, length: int
+) -> GuaranteeReport:
+    """Measure both guarantees on one table: classes on `quasi_identifiers`, rare combinations
+    over `attributes` (every released column except identifiers)."""
+    return GuaranteeReport(
+        table=name,
+        rows=len(table),
+        quasi_identifiers=tuple(quasi_identifiers),
+        smallest_class=smallest_class(table, quasi_identifiers),
+        rare_by_length=rare_combinations(table, attributes, k, length),
+    )

@@ -1,0 +1,277 @@
+"""`tipkit synth fit`: a k-anonymous (optionally differentially private) release from case records.
+
+Reads the records, measures their marginals (with calibrated noise under --epsilon), fits weights on
+candidate profiles, releases every profile at least k times, and checks the written files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from synth import model
+from synth.accounting import Budget
+from synth.ctdc import CaseRecords
+from synth.domain import DEFAULT_YEARS, Domain, data_domain, public_domain, public_values
+from synth.guarantees import check_table, class_sizes
+from synth.release import read_table, write_release
+from synth.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, OTHER
+from tipkit.errors import UserError
+
+ENGINES = ("marginals", "sdv-copula", "sdv-ctgan")
+ONE_WAY_SHARE = 0.1  # of rho, for the one-way tables that decide which values are kept
+SUPPORT_DRAWS = 200_000  # candidate profiles drawn from the private pairwise model
+MAX_TRIPLE_CELLS = 200_000  # larger three-way tables are left to the pairwise fit
+SWEEPS = 60
+MAX_TRIPLE_COLUMNS = 12  # beyond, hundreds of triples: the pairs carry the structure
+
+
+@dataclass
+class FitSettings:
+    """What the user asked for; checked by `validate` before any data is touched."""
+
+    k: int = 11
+    quasi_identifiers: tuple[str, ...] | None = None
+    reporting_length: int = 3
+    epsilon: float | None = None
+    delta: float | None = None
+    years: tuple[int, int] | None = None
+    engine: str = "marginals"
+    seed: int = 0
+
+    @property
+    def private(self) -> bool:
+        return self.epsilon is not None
+
+
+@dataclass
+class FittedRelease:
+    """A release in memory, with what the data card says about how it was made."""
+
+    cases: pd.DataFrame
+    settings: FitSettings
+    quasi_identifiers: tuple[str, ...]
+    domain: Domain
+    profiles: int
+    input_rows: int
+    source_format: str
+    measured: list[tuple[str, ...]]
+    budget: dict | None = None
+    generalised: dict[str, int] = field(default_factory=dict)
+    out_of_domain: dict[str, dict[str, int]] = field(default_factory=dict)
+    unique_rows_excluded: int = 0
+
+
+def _quasi_identifiers(settings: FitSettings, columns) -> tuple[str, ...]:
+    if settings.quasi_identifiers:
+        unknown = [q for q in settings.quasi_identifiers if q not in columns]
+        if unknown:
+            raise UserError(f"quasi-identifier {unknown[0]!r} is not one of the released columns "
+                            f"({', '.join(columns)})")
+        return tuple(settings.quasi_identifiers)
+    return tuple(q for q in DEFAULT_QUASI_IDENTIFIERS if q in columns)
+
+
+def validate(settings: FitSettings, rows: int, columns) -> None:
+    """Refuse settings that cannot give a sound release, with one line naming the problem."""
+    if settings.k < 2:
+        raise UserError(f"--k must be at least 2 (got {settings.k})")
+    if settings.reporting_length < 1:
+        raise UserError("--reporting-length must be at least 1")
+    if settings.engine not in ENGINES:
+        raise UserError(f"unknown engine {settings.engine!r}: choose one of {', '.join(ENGINES)}")
+    if rows < settings.k:
+        raise UserError(f"the data has {rows} records, fewer than k={settings.k}")
+    if settings.delta is not None and settings.epsilon is None:
+        raise UserError("--delta needs --epsilon")
+    if settings.private:
+        if not settings.epsilon > 0:
+            raise UserError(f"--epsilon must be greater than 0 (got {settings.epsilon})")
+        if settings.delta is None:
+            raise UserError("--epsilon needs --delta (for example --delta 1e-6)")
+        if not 0 < settings.delta < 1 / rows:
+            raise UserError(f"--delta must be between 0 and 1/n = {1 / rows:.3g} "
+                            f"for {rows} records (got {settings.delta:g})")
+        if settings.engine != "marginals":
+            raise UserError(f"--engine {settings.engine} is not differentially private: "
+                            "drop --epsilon or use the default engine")
+        closed = [c for c in columns if public_values(c, settings.years or DEFAULT_YEARS) is None]
+        if closed:
+            raise UserError(f"column {closed[0]!r} has no public list of values, so it cannot be "
+                            "released with --epsilon (leave it out with --columns)")
+    if settings.years and settings.years[0] > settings.years[1]:
+        raise UserError(f"--years {settings.years[0]}-{settings.years[1]} is an empty range")
+
+
+def _distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    support, counts = np.unique(codes, axis=0, return_counts=True)
+    return support, counts.astype(float)
+
+
+def _measure_private(codes, domain, settings, budget: Budget, rng):
+    """The only data access of a DP release: noisy one-way tables (to choose the kept values),
+    then noisy tables of every pair of columns over the kept values."""
+    d = len(domain.columns)
+    one_rho = ONE_WAY_SHARE * budget.rho / d
+    one_way, sigma1 = {}, 0.0
+    for name in domain.columns:
+        one_way[name], sigma1 = budget.measure(
+            f"one-way {name}", model.marginal(codes, domain, (name,)), one_rho, rng)
+    # A value kept must plausibly reach k rows; below 3 sigma it is mostly noise.
+    cdomain, maps = model.compress(domain, one_way, max(settings.k, 3 * sigma1))
+    ccodes = model.recode(codes, maps)
+    measurements = [
+        model.Measurement((name,), np.bincount(maps[j], weights=one_way[name],
+                                               minlength=cdomain.size(name)), sigma1)
+        for j, name in enumerate(domain.columns)
+    ]
+    # Every pair and (for a handful of columns) every triple, the budget split evenly.
+    length = 3 if d <= MAX_TRIPLE_COLUMNS else 2
+    tables = [t for t in model.workload(domain.columns, length, MAX_TRIPLE_CELLS, cdomain)
+              if len(t) > 1]
+    pair_rho = (budget.rho - budget.spent) / max(len(tables), 1)
+    for pair in tables:
+        noisy, sigma = budget.measure(f"{len(pair)}-way {' x '.join(pair)}",
+                                      model.marginal(ccodes, cdomain, pair), pair_rho, rng)
+        measurements.append(model.Measurement(pair, noisy, sigma))
+    return cdomain, maps, measurements
+
+
+def _sdv_candidates(table: pd.DataFrame, engine: str, rows: int, seed: int) -> pd.DataFrame:
+    """Rows from an SDV synthesizer fitted to the (non-private) records, as candidate profiles."""
+    from sdv.metadata import Metadata
+    from sdv.single_table import CTGANSynthesizer, GaussianCopulaSynthesizer
+
+    metadata = Metadata.load_from_dict({"tables": {"cases": {"columns": {
+        c: {"sdtype": "categorical"} for c in table.columns}}}})
+    if engine == "sdv-copula":
+        synthesizer = GaussianCopulaSynthesizer(metadata)
+    else:
+        import torch
+
+        torch.manual_seed(seed)  # CTGAN trains with torch's own generator
+        synthesizer = CTGANSynthesizer(metadata, epochs=30)
+    synthesizer.fit({"cases": table})
+    synthesizer._set_random_state(seed)  # noqa: SLF001 - SDV's way to make sampling repeatable
+    sampled = synthesizer.sample(num_rows=rows)
+    return (sampled["cases"] if isinstance(sampled, dict) else sampled).astype(str)
+
+
+def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
+    """The release of `records` under `settings`: pure computation, nothing written."""
+    table = records.table
+    columns = tuple(table.columns)
+    validate(settings, len(table), columns)
+    quasi_identifiers = _quasi_identifiers(settings, columns)
+    noise_rng, support_rng, order_rng, sdv_seed = np.random.SeedSequence(settings.seed).spawn(4)
+    budget = None
+    if settings.private:
+        domain = public_domain(columns, settings.years or DEFAULT_YEARS)
+        codes = domain.encode(table)
+        budget = Budget(settings.epsilon, settings.delta)
+        cdomain, maps, measurements = _measure_private(
+            codes, domain, settings, budget, np.random.default_rng(noise_rng))
+        floor = 2 * max(m.sigma for m in measurements)
+        draws = model.pairwise_sample(cdomain, measurements, SUPPORT_DRAWS,
+                                      np.random.default_rng(support_rng), floor=floor)
+        support, weights = _distinct(draws)
+        # The released size is itself private: the total of the least noisy one-way table.
+        smallest = min(measurements[: len(columns)], key=lambda m: m.counts.size)
+        rows = max(int(round(smallest.counts.sum())), settings.k)
+        excluded = 0
+    else:
+        domain = data_domain(table, settings.years)
+        codes = domain.encode(table)
+        one_way = {c: model.marginal(codes, domain, (c,)) for c in columns}
+        cdomain, maps = model.compress(domain, one_way, settings.k)
+        ccodes = model.recode(codes, maps)
+        length = min(3, len(columns))
+        if len(columns) > MAX_TRIPLE_COLUMNS:
+            length = min(2, length)
+        measured = model.workload(columns, length, MAX_TRIPLE_CELLS, cdomain)
+        measurements = [model.Measurement(c, model.marginal(ccodes, cdomain, c)) for c in measured]
+        if settings.engine == "marginals":
+            pairs = [m for m in measurements if len(m.columns) <= 2]
+            # Pairs seen fewer than k times cannot be released: they seed no candidates.
+            candidates = model.pairwise_sample(cdomain, pairs, SUPPORT_DRAWS,
+                                               np.random.default_rng(support_rng),
+                                               floor=settings.k - 0.5)
+        else:
+            sampled = _sdv_candidates(cdomain.decode(ccodes), settings.engine, len(table),
+                                      int(sdv_seed.generate_state(1)[0]))
+            candidates = cdomain.encode(sampled)
+        support, weights = _distinct(candidates)
+        # Never release the quasi-identifiers of a record that is unique on them in the input.
+        unique = class_sizes(cdomain.decode(ccodes), quasi_identifiers) == 1
+        qi = cdomain.index(quasi_identifiers)
+        forbidden = {tuple(r) for r in ccodes[unique][:, qi]}
+        allowed = np.array([tuple(r) not in forbidden for r in support[:, qi]], dtype=bool)
+        excluded = int((~allowed).sum())
+        support, weights = support[allowed], weights[allowed]
+        rows = len(table)
+    # IPF ends each sweep on the table it fits last: the one-way tables, then the pairs, are
+    # fitted last so the fewest rows are lost on them when small cells are dropped.
+    measurements = sorted(measurements, key=lambda m: -len(m.columns))
+    weights = model.ipf(support, weights, cdomain, measurements, SWEEPS)
+    attributes = list(columns)
+    tables = [tuple(quasi_identifiers)] + model.workload(attributes, settings.reporting_length)
+    support, counts = model.k_support(support, weights, cdomain, measurements, rows, settings.k,
+                                      tables)
+    if len(support) == 0:
+        raise UserError(f"no profile can be released {settings.k} times: k={settings.k} is too "
+                        f"large for {len(table)} records (lower --k or release fewer columns)")
+    released = np.repeat(support, counts, axis=0)
+    released = released[np.random.default_rng(order_rng).permutation(len(released))]
+    cases = cdomain.decode(released)
+    cases.insert(0, CASE_ID, [str(i) for i in range(1, len(cases) + 1)])
+    generalised = {}
+    if not settings.private:  # counts of the input are not private here; under DP they are not told
+        for j, name in enumerate(columns):
+            other = cdomain.values[j].index(OTHER) if OTHER in cdomain.values[j] else -1
+            moved = (maps[j][codes[:, j]] == other) & (table[name] != OTHER).to_numpy()
+            if moved.any():
+                generalised[name] = int(moved.sum())
+    return FittedRelease(
+        cases=cases, settings=settings, quasi_identifiers=quasi_identifiers, domain=cdomain,
+        profiles=len(support), input_rows=len(table), source_format=records.source_format,
+        measured=[m.columns for m in measurements],
+        budget=budget.summary() if budget else None, generalised=generalised,
+        out_of_domain=records.out_of_domain, unique_rows_excluded=excluded,
+    )
+
+
+def release_problems(cases: pd.DataFrame, fitted: FittedRelease, real: pd.DataFrame) -> list[str]:
+    """What is wrong with a release as written (re-read from disk): k-anonymity, rare
+    combinations, and (without DP) records unique on the quasi-identifiers reproduced."""
+    settings = fitted.settings
+    attributes = [c for c in cases.columns if c != CASE_ID]
+    report = check_table("cases", cases, fitted.quasi_identifiers, attributes, settings.k,
+                         settings.reporting_length)
+    problems = report.problems(settings.k)
+    if list(cases[CASE_ID]) != [str(i) for i in range(1, len(cases) + 1)]:
+        problems.append("cases: case ids are not the fresh sequence 1..n")
+    if not settings.private:
+        qi = list(fitted.quasi_identifiers)
+        uniques = real.loc[class_sizes(real, qi) == 1, qi]
+        copied = cases[qi].merge(uniques.drop_duplicates(), how="inner")
+        if len(copied):
+            problems.append(f"cases: {len(copied)} rows reproduce the quasi-identifiers of a "
+                            "record unique in the input")
+    return problems
+
+
+def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "csv",
+              force: bool = False) -> Path:
+    """Write the release folder atomically, after re-reading it and checking every guarantee."""
+    from synth.microdata_card import datacard
+
+    def verify(staging: Path) -> None:
+        problems = release_problems(read_table(staging / f"cases.{fmt}"), fitted, real)
+        if problems:
+            raise UserError(f"release abandoned, a guarantee fails: {problems[0]}")
+
+    return write_release(out, fitted.cases, None, datacard(fitted), fmt=fmt, force=force,
+                         verify=verify)

@@ -1,0 +1,97 @@
+"""`tipkit sim run`: the KPI table, the files it writes, byte-identical reruns, one-line errors."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from click.testing import CliRunner
+
+from tipkit.cli import main
+
+from test_sim_support import release  # noqa: F401 (fixture)
+
+SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
+
+
+def _small_airport(tmp_path: Path) -> Path:
+    """The shipped airport baseline at a tenth of the volume (quick to run)."""
+    text = (SCENARIOS / "airport-baseline.yaml").read_text()
+    path = tmp_path / "airport-small.yaml"
+    path.write_text(text.replace("daily_volume: 8000", "daily_volume: 800")
+                    .replace("transport: [plane]", "transport: [plane, bus]"))
+    return path
+
+
+def test_run_prints_the_kpi_table_and_writes_summary_and_replications(tmp_path, release):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["sim", "run", str(_small_airport(tmp_path)),
+                                       "--replications", "4", "--seed", "1", "--out", str(out),
+                                       "--population", str(release), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Victims identified (share of victims who crossed)" in result.output
+    assert "95% CI" in result.output
+    summary = pd.read_csv(out / "summary.csv")
+    assert list(summary.columns) == ["kpi", "mean", "ci_low", "ci_high", "n"]
+    assert {"identification_rate", "flag_ppv", "false_referrals_per_10k", "desk_wait_p95",
+            "officer_utilisation", "refused_referrals"} <= set(summary.kpi)
+    reps = pd.read_csv(out / "replications.csv")
+    assert len(reps) == 4 and reps.replication.tolist() == [0, 1, 2, 3]
+    row = summary.set_index("kpi").loc["desk_wait_mean"]
+    assert row.n == 4 and row.ci_low <= row["mean"] <= row.ci_high
+    assert (out / "run.json").is_file()
+    assert not list(out.glob(".*.tmp"))
+
+
+def test_same_seed_gives_byte_identical_files_with_one_or_two_processes(tmp_path, release):
+    scenario = _small_airport(tmp_path)
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        result = CliRunner().invoke(main, ["sim", "run", str(scenario), "--replications", "4",
+                                           "--seed", "5", "--out", str(out), "--population",
+                                           str(release), "--jobs", jobs])
+        assert result.exit_code == 0, result.output
+        outs.append(out)
+    for name in ("summary.csv", "replications.csv"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes()
+
+
+def test_a_scenario_typo_exits_2_with_one_line_and_writes_nothing(tmp_path, release):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text((SCENARIOS / "land-border-baseline.yaml").read_text()
+                   .replace("officers: 6 ", "oficers: 6 "))
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["sim", "run", str(bad), "--out", str(out),
+                                       "--population", str(release)])
+    assert result.exit_code == 2
+    assert "unknown key oficers (did you mean officers?)" in result.output
+    assert not out.exists()
+
+
+def test_an_overloaded_scenario_is_flagged_before_it_runs(tmp_path, release):
+    path = tmp_path / "one-officer.yaml"
+    path.write_text((SCENARIOS / "airport-baseline.yaml").read_text()
+                    .replace("officers: 10 ", "officers: 1 ")
+                    .replace("daily_volume: 8000", "daily_volume: 2000")
+                    .replace("transport: [plane]", "transport: [plane, bus]"))
+    result = CliRunner().invoke(main, ["sim", "run", str(path), "--replications", "2",
+                                       "--out", str(tmp_path / "o"), "--population",
+                                       str(release), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Warning:" in result.output and "(>= 1)" in result.output
+
+
+def test_bad_replications_is_a_usage_error(tmp_path, release):
+    result = CliRunner().invoke(main, ["sim", "run", str(_small_airport(tmp_path)),
+                                       "--replications", "many", "--population", str(release),
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert "--replications must be a whole number or auto" in result.output
+
+
+def test_help_shows_an_example():
+    result = CliRunner().invoke(main, ["sim", "run", "--help"])
+    assert result.exit_code == 0
+    assert "tipkit sim run scenarios/airport-baseline.yaml" in result.output

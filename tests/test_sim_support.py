@@ -1,0 +1,66 @@
+"""Shared fixtures for the simulation tests: a small synthetic release and small scenarios."""
+
+from __future__ import annotations
+
+import csv
+import random
+from pathlib import Path
+
+import pytest
+
+from sim.population import load_population
+from sim.scenario import Scenario
+
+CASE_HEADER = ["caseId", "gender", "ageBroad"]
+LEG_HEADER = ["legId", "caseId", "legIndex", "borderPoint", "transportMode", "travelDocument",
+              "exploitedBeforeCrossing", "travelledInGroup"]
+
+
+def write_release(folder: Path, cases: int = 300, seed: int = 3, official_share: float = 0.6
+                  ) -> Path:
+    """A release folder with cases.csv and legs.csv in the synthesis half's format."""
+    rng = random.Random(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    case_rows, leg_rows = [], []
+    for c in range(cases):
+        case_rows.append([f"c{c}", rng.choice(["Woman", "Man", "Trans/Transgender/NonConforming",
+                                               ""]),
+                          rng.choice(["0--8", "9--17", "18--20", "30--38", "48+", ""])])
+        for k in range(rng.randint(1, 3)):
+            leg_rows.append([f"c{c}-{k}", f"c{c}", str(k + 1),
+                             "official" if rng.random() < official_share else "unofficial",
+                             rng.choice(["bus", "train", "plane", "other"]),
+                             rng.choice(["own", "forged", "notOwn"]), rng.choice("10"),
+                             rng.choice("10")])
+    for name, header, rows in (("cases", CASE_HEADER, case_rows), ("legs", LEG_HEADER, leg_rows)):
+        with open(folder / f"{name}.csv", "w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            writer.writerows(rows)
+    return folder
+
+
+def small_scenario(changes: dict | None = None) -> Scenario:
+    """A quiet hall: flat hourly arrivals, 6 officers, screening defaults, one day; `changes`
+    maps dotted keys to new values."""
+    base = Scenario.from_mapping({
+        "name": "small",
+        "arrivals": {"pattern": "hourly", "daily_volume": 3000},
+        "victims": {"share": 0.01},
+        "officers": 6,
+        "training": {"basic_share": 0.5, "specialist_share": 0.0},
+        "time_pressure": {"full_at_queue": 20, "noticing_loss": 0.5, "speed_up": 0.2},
+        "shelter": {"beds": 3},
+        "run": {"days": 1},
+    })
+    return base.with_values(changes) if changes else base
+
+
+@pytest.fixture(scope="session")
+def release(tmp_path_factory) -> Path:
+    return write_release(tmp_path_factory.mktemp("release"))
+
+
+@pytest.fixture(scope="session")
+def population(release):
+    return load_population(release)
