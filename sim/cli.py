@@ -72,7 +72,11 @@ def _count(replications: str, scenarios: int, budget: int) -> int | None:
 @_BUDGET
 @_JOBS
 @_SCHEDULER
-def run(scenario, replications, seed, out, population_dir, precision, budget, jobs, scheduler):
+@click.option("--log-travellers", is_flag=True,
+              help="Also write travellers.csv: one row per traveller of replication 0 "
+                   "(arrival, victim profile, channel, wait, flag, outcome).")
+def run(scenario, replications, seed, out, population_dir, precision, budget, jobs, scheduler,
+        log_travellers):
     """Run one scenario and print its KPIs with 95% confidence intervals.
 
     Writes summary.csv (kpi, mean, ci_low, ci_high, n), replications.csv (one row per
@@ -90,7 +94,7 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
         summary, folder = run_scenario(
             scenario, replications=replications, seed=seed, out=out,
             population_dir=population_dir, precision=precision, budget=budget, workers=jobs,
-            scheduler=scheduler, progress=advance, warn=_warn)
+            scheduler=scheduler, progress=advance, warn=_warn, log_travellers=log_travellers)
     click.echo(summary_text(summary, f"\n{scenario}  (seed {seed})\n"))
     click.echo(f"\nWrote {folder}{os.sep}summary.csv and replications.csv")
 

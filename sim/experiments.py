@@ -62,7 +62,9 @@ def replicate(scenarios: dict[str, Scenario], population: VictimPopulation, seed
     step = max(10, 2 * (workers or os.cpu_count() or 1))
     needed: dict[str, int | None] = {}
     while done < budget:
-        more = min(step if done else max(step, 10), budget - done)
+        # batches grow with the run (at most a quarter more than needed), so that parallel
+        # workers stay busy; the algorithm's answer (`needed`) does not depend on batching
+        more = min(max(step, done // 4), budget - done)
         batch = execute([Job(name, s, tuple(range(done, done + more)))
                          for name, s in scenarios.items()], population, seed, **where)
         for name in scenarios:

@@ -25,14 +25,21 @@ class Traveller:
     their desk takes, what a screener notices) are fixed at arrival by their arrival number, so
     they are the same person in every scenario."""
 
-    __slots__ = ("arrived", "draws", "i", "victim", "counted")
+    __slots__ = ("number", "arrived", "draws", "i", "victim", "counted", "channel", "waited",
+                 "flagged", "confirmed")
 
-    def __init__(self, arrived: float, draws: "TravellerDraws", i: int, counted: bool):
+    def __init__(self, number: int, arrived: float, draws: "TravellerDraws", i: int,
+                 counted: bool):
+        self.number = number
         self.arrived = arrived
         self.draws = draws
         self.i = i
         self.victim = draws.victim[i]   # a VictimProfile, or None for an ordinary traveller
         self.counted = counted          # False during the warm-up
+        self.channel = "desk"
+        self.waited = 0.0               # seconds queueing for a desk or a gate
+        self.flagged = False
+        self.confirmed = False
 
 
 class Officer:
@@ -132,6 +139,7 @@ class Border:
         self.speed_up = pressure.speed_up
         self.tally = Tally(s.desk.target_minutes * 60, s.egates.target_minutes * 60)
         self.tally.warmup = self.warmup
+        self.log = None                 # called with each traveller who leaves, if set
         self.in_system = 0
         self.arrivals_over = False
         self.all_done = env.event()
@@ -150,17 +158,23 @@ def crossing(env: simpy.Environment, border: Border, traveller: Traveller):
     flagged = False
     if border.egates is not None and draws.uses_egate[i] and (
             victim is None or victim.age != "child"):   # children are not eligible for e-gates
+        traveller.channel = "egate"
         flagged, failed = yield from egate(env, border, traveller)
         to_desk = failed and not flagged
     else:
         to_desk = True
 
     if to_desk:
+        if traveller.channel == "egate":
+            traveller.channel = "egate+desk"
         flagged = yield from desk(env, border, traveller)
 
     if flagged:
+        traveller.flagged = True
         yield from secondary_inspection(env, border, traveller)
 
+    if border.log is not None:
+        border.log(traveller)
     border.in_system -= 1
     if border.in_system == 0 and border.arrivals_over:
         border.all_done.succeed()
@@ -171,8 +185,10 @@ def egate(env, border: Border, traveller: Traveller):
     draws, i = traveller.draws, traveller.i
     with border.egates.request() as gate:
         yield gate
+        waited = env.now - traveller.arrived
+        traveller.waited = waited
         if traveller.counted:
-            border.tally.egate_wait.add(env.now - traveller.arrived)
+            border.tally.egate_wait.add(waited)
         service = draws.egate_service[i]
         yield env.timeout(service)
         if traveller.counted:
@@ -188,16 +204,19 @@ def desk(env, border: Border, traveller: Traveller):
     queue makes the officer faster and less attentive (time pressure)."""
     draws, i = traveller.draws, traveller.i
     desks = border.desks
+    joined = env.now
     officer = desks.free_officer()
     if not isinstance(officer, Officer):
         officer = yield officer
+    waited = env.now - joined
+    traveller.waited += waited
     queue_pressure = len(desks.queue) * border.pressure_per_traveller
     if queue_pressure > 1.0:
         queue_pressure = 1.0
     service = (draws.desk_service[i] + officer.extra_seconds) * (
         1.0 - border.speed_up * queue_pressure)
     if traveller.counted:
-        border.tally.desk_wait.add(env.now - traveller.arrived)
+        border.tally.desk_wait.add(waited)
         officer.busy += service
     yield env.timeout(service)
     desks.release(officer)
@@ -244,6 +263,7 @@ def secondary_inspection(env, border: Border, traveller: Traveller):
     victim = traveller.victim
     confirmed = draws.confirmation[i] < (s.confirms_victim if victim is not None
                                          else s.refers_ordinary)
+    traveller.confirmed = confirmed
     if traveller.counted:
         border.tally.interviewed(victim, confirmed)
     if confirmed:
@@ -314,6 +334,7 @@ def traveller_arrivals(env: simpy.Environment, border: Border, streams, profiles
     """Travellers arrive an hour at a time; each starts their crossing on arrival."""
     s = border.scenario
     warmup = border.warmup
+    number = 0
     for times in arrival_blocks(s.arrivals, s.run.days, streams["arrivals"]):
         draws = TravellerDraws(len(times), streams, s, profiles)
         for i, arrived in enumerate(times.tolist()):
@@ -321,7 +342,9 @@ def traveller_arrivals(env: simpy.Environment, border: Border, streams, profiles
             if delay > 0:
                 yield env.timeout(delay)
             border.in_system += 1
-            env.process(crossing(env, border, Traveller(arrived, draws, i, arrived >= warmup)))
+            env.process(crossing(env, border,
+                                 Traveller(number, arrived, draws, i, arrived >= warmup)))
+            number += 1
     border.arrivals_over = True
     if border.in_system == 0:
         border.all_done.succeed()
@@ -357,10 +380,13 @@ def occupied_beds_at_start(env: simpy.Environment, border: Border, streams):
 
 
 def simulate(scenario: Scenario, population: VictimPopulation, seed: int, replication: int,
-             queue_probe_seconds: float | None = None) -> Tally:
-    """Run one replication until every traveller who arrived has left the crossing point."""
+             queue_probe_seconds: float | None = None, log=None) -> Tally:
+    """Run one replication until every traveller who arrived has left the crossing point.
+    `log`, if given, is called with each Traveller as they leave (per-traveller records are
+    kept only on request)."""
     env = simpy.Environment()
     border = Border(env, scenario)
+    border.log = log
     streams = replication_streams(seed, replication)
     profiles = population.by_transport(scenario.victims.transport).profiles
     env.process(traveller_arrivals(env, border, streams, profiles))

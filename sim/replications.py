@@ -19,6 +19,7 @@ from sim.stats import t_interval
 from tipkit.errors import UserError
 
 Progress = Callable[[int], None]   # called with the number of replications just finished
+CONNECT_TIMEOUT = "10s"            # how long to try reaching a Dask scheduler
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def _on_dask(batches, population, seed, scheduler, collect) -> None:
     except ImportError:  # pragma: no cover - a dependency of tipkit
         raise UserError("--scheduler needs dask[distributed] installed") from None
     try:
-        client = scheduler if not isinstance(scheduler, str) else Client(scheduler, timeout="10s")
+        client = scheduler if not isinstance(scheduler, str) else Client(scheduler, timeout=CONNECT_TIMEOUT)
     except (OSError, TimeoutError) as error:
         raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     own = isinstance(scheduler, str)
@@ -110,6 +111,9 @@ def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for k in KPIS:
         mean, low, high, n = t_interval(replications[k.name].tolist())
+        # an interval never reaches values the KPI cannot take (below 0, or a share above 1)
+        low = max(low, 0.0) if n > 1 else low
+        high = min(high, 1.0) if n > 1 and k.form == "share" else high
         rows.append({"kpi": k.name, "mean": mean, "ci_low": low, "ci_high": high, "n": n})
     return pd.DataFrame(rows, columns=["kpi", "mean", "ci_low", "ci_high", "n"])
 

@@ -52,8 +52,10 @@ def load(paths, population_dir=None, warn: Warn | None = None) -> Loaded:
 
 def run_scenario(path, *, replications="30", seed: int = 1, out=None, population_dir=None,
                  precision: float = 0.05, budget: int = 500, workers=None, scheduler=None,
-                 progress=None, warn: Warn | None = None) -> tuple[pd.DataFrame, Path]:
-    """`tipkit sim run`: the KPI summary (kpi, mean, ci_low, ci_high, n) and the folder written."""
+                 progress=None, warn: Warn | None = None, log_travellers: bool = False
+                 ) -> tuple[pd.DataFrame, Path]:
+    """`tipkit sim run`: the KPI summary (kpi, mean, ci_low, ci_high, n) and the folder written.
+    `log_travellers` also writes travellers.csv: one row per traveller of replication 0."""
     loaded = load([path], population_dir, warn)
     (name, scenario), = loaded.scenarios.items()
     rep = replicate(loaded.scenarios, loaded.population, seed, _replications(replications),
@@ -61,7 +63,48 @@ def run_scenario(path, *, replications="30", seed: int = 1, out=None, population
                     progress=progress)
     folder = results.write_run(out or Path("runs") / Path(path).stem, scenario, rep,
                                results.provenance(loaded.population, seed), loaded.sources[name])
+    if log_travellers:
+        write_travellers_log(folder / "travellers.csv", scenario, loaded.population, seed)
     return summary_table(rep.tables[name]), folder
+
+
+TRAVELLER_COLUMNS = ("traveller", "arrived_seconds", "counted", "victim", "gender", "age",
+                     "document", "indicators", "channel", "waited_seconds", "flagged",
+                     "outcome")
+
+
+def write_travellers_log(path: Path, scenario: Scenario, population: VictimPopulation,
+                         seed: int, replication: int = 0) -> None:
+    """One row per traveller of one replication, streamed to disk as they leave."""
+    import csv
+    import os
+    import tempfile
+
+    from sim.model import simulate
+
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(TRAVELLER_COLUMNS)
+
+            def log(t) -> None:
+                v = t.victim
+                outcome = ("not flagged" if not t.flagged else
+                           ("identified" if t.confirmed else "missed in interview") if v
+                           else ("false referral" if t.confirmed else "cleared"))
+                writer.writerow((
+                    t.number, f"{t.arrived:.3f}", int(t.counted), int(v is not None),
+                    v.gender if v else "", v.age if v else "", v.document if v else "",
+                    "".join(name for name, has in zip("DMCG", v.indicators) if has) if v else "",
+                    t.channel, f"{t.waited:.3f}", int(t.flagged), outcome))
+
+            simulate(scenario, population, seed, replication, log=log)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def compare_scenarios(paths, *, replications="30", seed: int = 1, out=None,

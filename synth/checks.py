@@ -11,7 +11,7 @@ import pandas as pd
 
 from synth.figures import Figure
 from synth.guarantees import GuaranteeReport, check_table
-from synth.schema import CASE_COLUMNS, CASE_ID, LEG_COLUMNS, LEG_ID, LEG_QUASI_IDENTIFIERS
+from synth.schema import CASE_COLUMNS, CASE_ID, LEG_COLUMNS, LEG_ID, LEG_QUASI_IDENTIFIERS, MISSING
 
 _CASE_COLUMNS = [CASE_ID, *CASE_COLUMNS]
 _LEG_COLUMNS = [LEG_ID, CASE_ID, *LEG_COLUMNS]
@@ -83,12 +83,16 @@ def figure_value(figure: Figure, cases: pd.DataFrame, legs: pd.DataFrame,
     if figure.kind == "count":
         n = len(cases) if figure.unit == "case" else len(legs)
         return FigureValue(figure, n, n)
+    table = cases if figure.unit == "case" else legs_with_cases
     if figure.unit == "case":
         population = _case_matches(cases, legs, figure.population)
         hits = population & _case_matches(cases, legs, figure.statistic)
     else:
-        population = _matches(legs_with_cases, figure.population)
-        hits = population & _matches(legs_with_cases, figure.statistic)
+        population = _matches(table, figure.population)
+        hits = population & _matches(table, figure.statistic)
+    for column in figure.must_be_known:
+        if column in table.columns:  # journey columns are never blank
+            population &= (table[column] != MISSING).to_numpy()
     return FigureValue(figure, int(hits.sum()), int(population.sum()))
 
 

@@ -1,10 +1,12 @@
 """`tipkit synth ...` commands: thin shells over the library functions."""
 
+import sys
 from pathlib import Path
 
 import click
 
 from synth.schema import DEFAULT_QUASI_IDENTIFIERS
+from tipkit.errors import UserError
 
 DEFAULT_FIGURES = "synth/published/iom-2018-border-crossings.yaml"
 
@@ -65,14 +67,19 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
       tipkit synth generate --published synth/published/iom-2018-border-crossings.yaml \\
           --cases 8000 --k 11 --seed 7 --out releases/iom-2018
     """
-    from synth.generate import Request, generate as build
+    from synth.generate import STAGES, Request, generate as build
 
     request = Request(figures, cases, k, seed, _quasi_identifiers(quasi_identifiers),
                       reporting_length, relax, fmt)
-    with click.progressbar(length=1, label="Fitting, sizing and checking the release", file=None,
-                           show_eta=False) as bar:
+    request.validate()
+    if out.exists() and not force:
+        raise UserError(f"output folder {out} already exists (use --force to replace it)")
+    if not sys.stderr.isatty():  # progress is for people watching; logs and pipes get the result only
         release = build(request, out, force=force)
-        bar.update(1)
+    else:
+        with click.progressbar(length=len(STAGES), label="Building the release", show_eta=False,
+                               item_show_func=lambda stage: stage, file=sys.stderr) as bar:
+            release = build(request, out, force=force, progress=lambda stage: bar.update(1, stage))
     m = release.measured
     held = sum(fv.holds() for fv in m.figure_values if fv.figure.kind == "share")
     shares = sum(1 for fv in m.figure_values if fv.figure.kind == "share")

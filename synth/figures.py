@@ -12,7 +12,7 @@ from pathlib import Path
 
 import yaml
 
-from synth.schema import CASE_COLUMNS, LEG_COLUMNS, VALUE_GROUPS
+from synth.schema import CASE_COLUMNS, LEG_COLUMNS, MISSING, VALUE_GROUPS
 from tipkit.errors import UserError
 
 UNITS = ("case", "leg")
@@ -47,6 +47,12 @@ class Figure:
     @property
     def columns(self) -> set[str]:
         return set(self.population) | set(self.statistic)
+
+    @property
+    def must_be_known(self) -> tuple[str, ...]:
+        """Statistic columns whose blank units a share leaves out of its population: published
+        shares are shares of the known (unless the statistic itself asks for blank)."""
+        return tuple(c for c, v in self.statistic.items() if MISSING not in v)
 
     def describe(self) -> str:
         if self.kind == "count":

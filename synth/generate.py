@@ -93,10 +93,16 @@ def _profiles(analysis, priors, request, leg_range, streams):
             draw.sizes = sizes
             return draw
         count = min(n // k, int(count * 1.5) + 1)
-    ids = ", ".join(f.id for f in analysis.figures.shares)
+    # Name the figures that cannot be met together at this k: a deletion filter on the last draw.
+    blocking = list(analysis.figures.shares)
+    for figure in list(blocking):
+        trial = [f for f in blocking if f is not figure]
+        if prof.size_profiles(draw, trial, n, leg_range, k, streams["sizing"]) is None:
+            blocking = trial
+    ids = ", ".join(f.id for f in blocking) or "the case and leg counts"
     raise UserError(
-        f"no release of {n} cases in which every profile is shared by at least k={k} cases can "
-        f"meet figures {ids}: use a smaller --k or more --cases")
+        f"{n} cases with every record shared by at least k={k} cases leave room for at most "
+        f"{n // k} distinct records, too few to meet figure(s) {ids}: use a smaller --k or more --cases")
 
 
 def _expand(draw: prof.Profiles, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -120,10 +126,15 @@ def _expand(draw: prof.Profiles, rng: np.random.Generator) -> tuple[pd.DataFrame
     return cases, legs[[LEG_ID, CASE_ID, *LEG_COLUMNS]]
 
 
+STAGES = ("fitting the joint", "sizing profiles", "filling columns", "measuring", "writing and re-checking")
+
+
 def build_release(request: Request, figures: PublishedFigures | None = None,
-                  priors: Priors | None = None) -> Release:
+                  priors: Priors | None = None, progress=None) -> Release:
     """Everything but the writing: analyse the figures, draw and size profiles, fill the columns
-    no figure names from their priors, expand to rows and measure the result."""
+    no figure names from their priors, expand to rows and measure the result.
+    `progress(stage)` is told as each of STAGES is done."""
+    progress = progress or (lambda stage: None)
     request.validate()
     seconds = {}
     clock = time.perf_counter()
@@ -131,29 +142,35 @@ def build_release(request: Request, figures: PublishedFigures | None = None,
     priors = priors or load_priors(figures.priors_path)
     analysis = consistency.analyse(figures, priors, relax=request.relax)
     seconds["fit"] = time.perf_counter() - clock
+    progress(STAGES[0])
     streams = dict(zip(STREAMS, (np.random.default_rng(s)
                                  for s in np.random.SeedSequence(request.seed).spawn(len(STREAMS)))))
     leg_range = scaled_leg_range(analysis.figures, request.cases)
     clock = time.perf_counter()
     draw = _profiles(analysis, priors, request, leg_range, streams)
     seconds["size"] = time.perf_counter() - clock
+    progress(STAGES[1])
     free = [c for c in CASE_COLUMNS if c not in draw.columns]
     free.sort(key=lambda c: priors[c].given is not None)  # parents before their children
     prof.fill_by_prior(draw, free, priors, streams["priors"], draw.sizes.astype(float))
     cases, legs = _expand(draw, streams["order"])
+    progress(STAGES[2])
     clock = time.perf_counter()
     measured = measure_release(cases, legs, analysis.figures.figures, request.quasi_identifiers,
                                request.k, request.reporting_length)
     seconds["check"] = time.perf_counter() - clock
+    progress(STAGES[3])
     return Release(request, cases, legs, analysis, priors, len(draw), leg_range, measured, seconds)
 
 
-def generate(request: Request, out: Path, force: bool = False) -> Release:
+def generate(request: Request, out: Path, force: bool = False, progress=None) -> Release:
     """Build the release, write it atomically, re-read it from disk and check every guarantee;
     a release that fails a check is never moved into place."""
     from synth.datacard import datacard  # the card reads everything; import at use
 
-    release = build_release(request)
+    if Path(out).exists() and not force:  # fail before the work, not after it
+        raise UserError(f"output folder {out} already exists (use --force to replace it)")
+    release = build_release(request, progress=progress)
     problems = release.measured.problems(request.k)
     if problems:
         raise UserError(f"the release would break its guarantees: {problems[0]}")
@@ -171,6 +188,8 @@ def generate(request: Request, out: Path, force: bool = False) -> Release:
     write_release(out, release.cases, release.legs, datacard(release), request.fmt, force,
                   verify=verify)
     release.seconds["write"] = time.perf_counter() - clock
+    if progress:
+        progress(STAGES[4])
     return release
 
 

@@ -101,7 +101,10 @@ def figure_weights(profiles: Profiles, figure: Figure) -> tuple[np.ndarray, np.n
     A leg figure counts the profile's legs (journey values are the same on every leg)."""
     per_row = (profiles.columns[LEG_COUNT].astype(int) if figure.unit == "leg"
                else np.ones(len(profiles), dtype=int))
-    population = profiles.matches(figure.population) * per_row
+    population = profiles.matches(figure.population)
+    for column in figure.must_be_known:
+        population &= profiles.columns[column] != MISSING
+    population = population * per_row
     return population, population * profiles.matches(figure.statistic)
 
 

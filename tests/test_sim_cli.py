@@ -95,3 +95,20 @@ def test_help_shows_an_example():
     result = CliRunner().invoke(main, ["sim", "run", "--help"])
     assert result.exit_code == 0
     assert "tipkit sim run scenarios/airport-baseline.yaml" in result.output
+
+
+def test_travellers_log_is_written_only_on_request_and_matches_the_run(tmp_path, release):
+    scenario = _small_airport(tmp_path)
+    args = ["sim", "run", str(scenario), "--replications", "2", "--seed", "3",
+            "--population", str(release), "--jobs", "1"]
+    plain = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "plain")])
+    assert plain.exit_code == 0 and not (tmp_path / "plain" / "travellers.csv").exists()
+    logged = CliRunner().invoke(main, [*args, "--out", str(tmp_path / "log"),
+                                       "--log-travellers"])
+    assert logged.exit_code == 0, logged.output
+    log = pd.read_csv(tmp_path / "log" / "travellers.csv", keep_default_na=False)
+    rep0 = pd.read_csv(tmp_path / "log" / "replications.csv").iloc[0]
+    assert len(log) == rep0.travellers
+    assert log.victim.sum() == rep0.victims
+    assert (log.outcome == "identified").sum() == rep0.identified
+    assert log.traveller.sort_values().tolist() == list(range(len(log)))

@@ -145,7 +145,8 @@ def test_a_dask_cluster_gives_the_local_results(population):
     assert local.equals(remote)
 
 
-def test_an_unreachable_scheduler_is_a_one_line_error(population):
+def test_an_unreachable_scheduler_is_a_one_line_error(population, monkeypatch):
+    monkeypatch.setattr("sim.replications.CONNECT_TIMEOUT", "1s")
     with pytest.raises(UserError, match="cannot reach the Dask scheduler"):
         run_replications(small_scenario(), population, seed=1, replications=2,
                          scheduler="tcp://127.0.0.1:9")
