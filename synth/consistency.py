@@ -106,7 +106,7 @@ def _relaxed(figures: PublishedFigures, constraints, support, prior):
     by_id = {f.id: a for f, a in zip(constraints.figures, achieved)}
     for figure in figures.figures:
         a = by_id.get(figure.id)
-        if a is None or figure.low - 1e-9 <= a <= figure.high + 1e-9:
+        if a is None or figure.low - 1e-6 <= a <= figure.high + 1e-6:  # LP round-off is no violation
             used.append(figure)
             continue
         low = max(0.0, min(figure.low, a - _WIDEN))

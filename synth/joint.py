@@ -18,6 +18,8 @@ from synth.priors import JOURNEY_COLUMNS, Priors
 from synth.schema import MISSING
 
 _TIGHT = 1e-7  # a dual value above this marks a binding constraint
+_POPULATION_EXISTS = 1e-6  # a figure's population holds at least this share of all cases
+_RELAXED_POPULATION = 0.5  # when relaxing, a population keeps at least half its prior share
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,16 @@ class Constraints:
     def figure_rows(self, i: int) -> slice:
         return slice(2 * i, 2 * i + 2)
 
+    def rows_for(self, keep=None, least=None) -> np.ndarray:
+        """The bound rows of the figures in `keep` (all by default), then one row per figure
+        saying its population exists (holds at least `least` of all cases, per figure or one
+        number for all): a figure about nobody would hold trivially."""
+        keep = list(range(len(self.figures)) if keep is None else keep)
+        least = np.broadcast_to(_POPULATION_EXISTS if least is None else least, (len(self.figures),))
+        bounds = [self.rows[self.figure_rows(i)] for i in keep]
+        exists = self.populations[keep].astype(float) - least[keep, None]
+        return np.concatenate(bounds + [exists]) if keep else np.zeros((0, self.rows.shape[1]))
+
     def shares(self, p: np.ndarray) -> np.ndarray:
         """Each figure's share under the distribution p (each case weighs one)."""
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -150,10 +162,7 @@ def _lp(rows: np.ndarray, support: np.ndarray, objective=None, normalise=None):
 
 def is_feasible(constraints: Constraints, support: np.ndarray, keep=None) -> bool:
     """Can the figures (all, or those indexed by `keep`) hold at once on the prior's support?"""
-    keep = range(len(constraints.figures)) if keep is None else keep
-    rows = np.concatenate([constraints.rows[constraints.figure_rows(i)] for i in keep]) \
-        if len(keep) else np.zeros((0, constraints.rows.shape[1]))
-    return _lp(rows, support).status == 0
+    return _lp(constraints.rows_for(keep), support).status == 0
 
 
 def smallest_conflict(constraints: Constraints, support: np.ndarray, search_up_to: int = 4):
@@ -193,11 +202,11 @@ def implied_range(constraints: Constraints, support: np.ndarray, numerator: np.n
     ends, tight = [], []
     target = (numerator & denominator).astype(float)
     for sign in (1.0, -1.0):  # minimise, then maximise
-        result = _lp(constraints.rows, support, objective=sign * target, normalise=denominator)
+        result = _lp(constraints.rows_for(), support, objective=sign * target, normalise=denominator)
         if result.status != 0:
             return ImpliedRange(np.nan, np.nan, (), ())
         ends.append(sign * result.fun)
-        duals = np.abs(result.ineqlin.marginals)
+        duals = np.abs(result.ineqlin.marginals)[:len(constraints.rows)]  # bound rows come first
         tight.append(tuple(dict.fromkeys(
             constraints.figures[j // 2].id for j in np.flatnonzero(duals > _TIGHT))))
     return ImpliedRange(ends[0], ends[1], tight[0], tight[1])
@@ -205,13 +214,18 @@ def implied_range(constraints: Constraints, support: np.ndarray, numerator: np.n
 
 def least_adjustment(constraints: Constraints, support: np.ndarray, prior: np.ndarray):
     """The distribution that violates the figures least (sum of violations, each in points of its
-    own population's share), and the widened interval each violated figure then needs."""
-    rows = constraints.rows[:, support]
+    own population's share); the caller widens the violated intervals to what it achieves."""
+    # Shrinking a population until its figure stops mattering is no adjustment: keep each at
+    # least half its prior share.
+    least = _RELAXED_POPULATION * (constraints.populations @ prior)
+    rows = constraints.rows_for(least=least)[:, support]
     m, n = rows.shape
+    bounds = len(constraints.rows)  # the first rows are figure bounds, which may give way
     weights = np.repeat([1.0 / max(prior[pop].sum(), 1e-12) for pop in constraints.populations], 2)
-    a_ub = np.hstack([-rows, -np.eye(m)])
+    slack = np.vstack([np.eye(bounds), np.zeros((m - bounds, bounds))])
+    a_ub = np.hstack([-rows, -slack])
     c = np.concatenate([np.zeros(n), weights])
-    a_eq = np.concatenate([np.ones(n), np.zeros(m)])[None, :]
+    a_eq = np.concatenate([np.ones(n), np.zeros(bounds)])[None, :]
     result = linprog(c, A_ub=a_ub, b_ub=np.zeros(m), A_eq=a_eq, b_eq=[1.0],
                      bounds=(0, None), method="highs")
     p = np.zeros(support.shape)

@@ -29,7 +29,7 @@ def test_iom_figures_imply_the_published_female_and_adult_ranges(iom):
     assert female.range.low == pytest.approx((0.775 - 0.735) / (0.845 - 0.735), abs=1e-6)
     assert female.range.high == pytest.approx((0.800 - 0.725) / (0.835 - 0.725), abs=1e-6)
     assert adult.range.low == pytest.approx((0.775 - 0.565) / (0.805 - 0.565), abs=1e-6)
-    assert adult.range.high == pytest.approx(1.0)
+    assert adult.range.high == pytest.approx(1.0, abs=1e-5)  # children exist, if barely
 
 
 def test_tension_between_figures_1_4_and_5_is_reported(iom):
