@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(BIN)/tipkit synth check synth/published/iom-2018-border-crossings.yaml
 	$(BIN)/tipkit synth generate --published synth/published/iom-2018-border-crossings.yaml \
 	    --cases 8000 --k 11 --seed 7 --out $(RELEASE) --force
+	@echo "Explore it in your browser: $(BIN)/tipkit app   (it prints the address to open)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q

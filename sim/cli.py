@@ -188,7 +188,7 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
     axes = dict(parse_vary(v) for v in varies)
     cells = math.prod(len(v) for v in axes.values())
     total = cells * replications + (min(replications, 20) * 6 if sensitivity else 0)
-    with _progress(total, f"{cells} cells") as advance:
+    with _progress(total, f"{cells} cells x {replications} replications") as advance:
         result, folder = sweep_scenario(
             scenario, axes, replications=replications, seed=seed, out=out,
             population_dir=population_dir, sensitivity=sensitivity, workers=jobs,

@@ -56,18 +56,33 @@ def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
         for batch in batches:
             collect(*run_batch(batch, population, seed))
     else:
-        with ProcessPoolExecutor(max_workers=workers or os.cpu_count()) as pool:
-            futures = [pool.submit(run_batch, b, population, seed) for b in batches]
+        # each process receives the population once, then small tasks (a scenario and some
+        # replication numbers), so that many small batches keep both cores busy to the end
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
+                                 initializer=_settle, initargs=(population,)) as pool:
+            futures = [pool.submit(_run_settled, b, seed) for b in batches]
             for future in as_completed(futures):
                 collect(*future.result())
     return results
+
+
+_SETTLED: VictimPopulation | None = None
+
+
+def _settle(population: VictimPopulation) -> None:
+    global _SETTLED
+    _SETTLED = population
+
+
+def _run_settled(job: Job, seed: int):
+    return run_batch(job, _SETTLED, seed)
 
 
 def _split(jobs: list[Job], workers: int, remote: bool) -> list[Job]:
     """Cut jobs into batches: enough of them to keep every worker busy to the end, few enough
     that scheduling costs little."""
     total = sum(len(j.replications) for j in jobs)
-    per_batch = max(1, math.ceil(total / (workers * (16 if remote else 8))))
+    per_batch = max(1, math.ceil(total / (workers * (16 if remote else 32))))
     batches = []
     for job in jobs:
         reps = job.replications

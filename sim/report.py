@@ -51,11 +51,19 @@ class Option:
         return ", ".join(p for p in parts if p) or "no training"
 
 
-def write_report(folder, out) -> Path:
-    """Read a results folder (compare, sweep or run) and write the report and its PNGs."""
-    results = read_results(folder)
-    out = Path(out)
-    outputs.prepare_folder(out.parent)
+@dataclass
+class ReportContent:
+    """What the report shows, before any HTML: for other front ends (e.g. a web page)."""
+    options: list[Option]
+    baseline: Option
+    differences: dict[str, pd.DataFrame]   # option name -> paired differences vs the baseline
+    sensitivity: pd.DataFrame | None
+    charts: list[Chart]
+    answer: str                            # the plain-language paragraph (simple HTML)
+
+
+def report_content(results: ResultFolder) -> ReportContent:
+    """The options, paired differences, charts and answer of a results folder read back."""
     options, baseline = _options(results)
     differences = {o.name: paired_differences(baseline.replications, o.replications)
                    for o in options if o is not baseline}
@@ -67,12 +75,27 @@ def write_report(folder, out) -> Path:
         _false_referrals(options),
         _sensitivity_chart(sensitivity, results),
     ) if c is not None]
+    reps = _replications_text(results.meta).rstrip(".").replace(" per option", " each")
+    answer = _answer(options, baseline, differences, sensitivity, reps)
+    return ReportContent(options, baseline, differences, sensitivity, chart_list, answer)
+
+
+def write_report(folder, out) -> Path:
+    """Read a results folder (compare, sweep or run) and write the report and its PNGs."""
+    results = read_results(folder)
+    out = Path(out)
+    outputs.prepare_folder(out.parent)
+    content = report_content(results)
+    options, baseline = content.options, content.baseline
+    differences, sensitivity = content.differences, content.sensitivity
+    chart_list = content.charts
     for chart in chart_list:
         png = out.with_name(f"{out.stem}-{chart.key}.png")
         tmp = png.with_name(f".{png.name}.tmp.png")
         charts.to_png(chart, tmp)
         tmp.replace(png)
-    page = _page(results, options, baseline, differences, sensitivity, chart_list, out)
+    page = _page(results, options, baseline, differences, sensitivity, chart_list, out,
+                 content.answer)
     outputs.write_text(out, page)
     return out
 
@@ -264,7 +287,7 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
     wait = b.mean("desk_wait_mean")
     text = [f"We simulated {len(options)} option{'s' if len(options) > 1 else ''} "
             f"({replications}, every option meeting the same travellers). "
-            f"In <b>{html.escape(b.name)}</b> officers identify {_per100(idr)} of every 100 "
+            f"In the baseline (<b>{html.escape(b.name)}</b>), officers identify {_per100(idr)} of every 100 "
             f"trafficking victims who cross (95% CI {_ci100(b, 'identification_rate')}), "
             f"and travellers wait {wait:.1f} minutes at the desks on average."]
     if differences:
@@ -276,11 +299,12 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
         o, d = best
         w = differences[o.name].set_index("kpi").loc["desk_wait_mean"]
         if real:
-            text.append(f"<b>{html.escape(o.name)}</b> identifies the most: "
-                        f"{html.escape(d.verdict)}; at the desks, {html.escape(w.verdict)}.")
+            text.append(f"<b>{html.escape(o.name)}</b> identifies the most victims "
+                        f"({html.escape(d.verdict)}); for queues at the desks, it means "
+                        f"{html.escape(w.verdict)}.")
             if len(real) > 1:
-                text.append("Other options with a real gain: " + ", ".join(
-                    html.escape(x.name) for x, _ in real if x is not o) + ".")
+                text.append("Other options with a real gain: "
+                            + _listing([x.name for x, _ in real if x is not o]) + ".")
         else:
             text.append("No option identifies clearly more victims than the baseline "
                         f"(the largest difference, {html.escape(o.name)}: "
@@ -289,7 +313,7 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
         front = sorted(_not_dominated(points), key=lambda p: p[0])
         if front:
             text.append("Options that no other beats on both identification and waiting: "
-                        + ", ".join(html.escape(p[2].name) for p in front) + ".")
+                        + _listing([p[2].name for p in front]) + ".")
     refused = max(options, key=lambda x: _finite(x.mean("refused_referrals")) / x.days)
     if _finite(refused.mean("refused_referrals")) > 0:
         text.append(f"Shelters turn referrals away: up to "
@@ -309,6 +333,12 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
                 f"{_signed100(half.iloc[0].ci_high)}); if it achieved nothing, "
                 f"{_signed100(none.iloc[0].difference)}.")
     return " ".join(text)
+
+
+def _listing(names: list[str], most: int = 5) -> str:
+    shown = "; ".join(html.escape(n) for n in names[:most])
+    return shown + (f" and {len(names) - most} more (see the table)" if len(names) > most
+                    else "")
 
 
 def _finite(x: float) -> float:
@@ -496,7 +526,8 @@ window.addEventListener('load', function () {
 """
 
 
-def _page(results, options, baseline, differences, sensitivity, chart_list, out: Path) -> str:
+def _page(results, options, baseline, differences, sensitivity, chart_list, out: Path,
+          answer: str) -> str:
     import plotly.offline
 
     figures = []
@@ -509,11 +540,12 @@ def _page(results, options, baseline, differences, sensitivity, chart_list, out:
                        f"<figcaption>{html.escape(chart.caption)} "
                        f"<a href=\"{png}\">PNG</a></figcaption></figure>"))
     by_key = dict(figures)
-    reps = _replications_text(results.meta)
-    title = ("Border screening: " + ", ".join(o.name for o in options[:4])
-             + (" and more" if len(options) > 4 else ""))
-    answer = _answer(options, baseline, differences, sensitivity,
-                     reps.rstrip(".").replace(" per option", " each"))
+    if results.kind == "sweep":
+        title = (f"Border screening: {results.scenarios[0].name}, a grid of "
+                 + " by ".join(_short(k) for k in results.meta["axes"]))
+    else:
+        title = ("Border screening: " + ", ".join(o.name for o in options[:4])
+                 + (" and more" if len(options) > 4 else ""))
     trained = any(o.scenario.training.shares()["none"] < 1 for o in options)
     sens_html = by_key.get("sensitivity", (
         "<p><b>No sensitivity run is stored with these results</b> (they were made with "

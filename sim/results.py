@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import scipy
 import simpy
+import yaml
 
 import tipkit
 from sim import outputs
@@ -144,7 +145,6 @@ def read_results(folder) -> ResultFolder:
     for path in sorted((folder / "scenarios").glob("*.yaml")):
         if path.name.endswith(".source.yaml"):
             continue
-        import yaml
         scenarios.append(Scenario.from_mapping(yaml.safe_load(path.read_text("utf-8")),
                                                where=str(path)))
         src = path.with_name(path.stem + ".source.yaml")

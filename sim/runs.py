@@ -147,14 +147,6 @@ def sweep_scenario(path, axes: dict[str, list], *, replications: int = 30, seed:
     return result, folder
 
 
-def sensitivity_work(scenarios: dict[str, Scenario], replications: int) -> int:
-    """How many replications the training sensitivity adds (for progress bars)."""
-    from sim.experiments import SENSITIVITY_SCALES
-    if most_trained(scenarios) is None:
-        return 0
-    return min(replications, 20) * (len(SENSITIVITY_SCALES) + 1)
-
-
 def _sensitivity(loaded: Loaded, seed: int, replications: int, where: dict):
     names = list(loaded.scenarios)
     trained = most_trained(loaded.scenarios)

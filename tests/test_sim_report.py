@@ -9,7 +9,6 @@ import subprocess
 from pathlib import Path
 
 import matplotlib.image
-import numpy as np
 import pytest
 from click.testing import CliRunner
 

@@ -8,6 +8,7 @@ from tipkit import __version__
 from tipkit.errors import UserError
 from synth.cli import synth
 from sim.cli import sim
+from app.cli import app
 
 
 class _Tipkit(click.Group):
@@ -38,3 +39,4 @@ def main() -> None:
 
 main.add_command(synth)
 main.add_command(sim)
+main.add_command(app)

@@ -1,0 +1,33 @@
+"""The app's entry script, run by the Streamlit server: page settings, the default release on
+first start, and the two pages (the what-if explorer and the datasets)."""
+
+from pathlib import Path
+
+import streamlit as st
+
+from app import settings
+from app.releases import DEFAULT_RELEASE, ensure_default_release
+from tipkit.errors import UserError
+
+HERE = Path(__file__).resolve().parent
+
+st.set_page_config(page_title="tipkit", page_icon=":material/travel_explore:", layout="wide")
+
+config = settings.current()
+if not (config.releases / DEFAULT_RELEASE).exists():
+    # `tipkit app` builds it before the server starts; this covers `streamlit run` and a
+    # release folder emptied while the app runs
+    with st.spinner(f"First start: building the default release in "
+                    f"{config.releases / DEFAULT_RELEASE} (a few seconds)..."):
+        try:
+            ensure_default_release(config.releases, config.published)
+        except UserError as error:
+            st.error(f"The default release could not be built: {error}")
+
+page = st.navigation([
+    st.Page(HERE / "page_whatif.py", title="What-if explorer", icon=":material/tune:",
+            url_path="whatif", default=True),
+    st.Page(HERE / "page_datasets.py", title="Datasets", icon=":material/dataset:",
+            url_path="datasets"),
+], position="top")
+page.run()

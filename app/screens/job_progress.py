@@ -1,0 +1,19 @@
+"""How a page shows a background job: a progress bar that refreshes itself while the rest of
+the page stays usable, and a full rerun of the page when the job ends."""
+
+import streamlit as st
+
+from app.jobs import Job
+
+POLL_SECONDS = 0.5
+
+
+def follow(job: Job) -> None:
+    """Draw the job's progress until it ends, then rerun the page to show what it made."""
+    @st.fragment(run_every=POLL_SECONDS)
+    def progress() -> None:
+        if job.running:
+            st.progress(job.fraction, text=job.label)
+        else:
+            st.rerun()
+    progress()

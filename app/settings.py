@@ -1,0 +1,54 @@
+"""Where the app finds its scenarios, releases and published-figures files: folders that
+`tipkit app` passes to the Streamlit server in environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import synth
+
+# the server runs the page scripts in another process: settings travel in its environment
+RELEASES = "TIPKIT_APP_RELEASES"
+SCENARIOS = "TIPKIT_APP_SCENARIOS"
+PUBLISHED = "TIPKIT_APP_PUBLISHED"
+JOBS = "TIPKIT_APP_JOBS"
+
+PUBLISHED_FOLDER = Path(synth.__file__).resolve().parent / "published"
+DEFAULT_FIGURES = "iom-2018-border-crossings.yaml"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The folders the app reads and writes, and how many processes a run may use."""
+    releases: Path
+    scenarios: Path
+    published: Path
+    jobs: int | None = None          # None: every core
+
+    def environment(self) -> dict[str, str]:
+        """The settings as environment variables for the server process."""
+        env = {RELEASES: str(self.releases), SCENARIOS: str(self.scenarios),
+               PUBLISHED: str(self.published)}
+        if self.jobs is not None:
+            env[JOBS] = str(self.jobs)
+        return env
+
+
+def current() -> Settings:
+    """The settings the server was started with; the current folder's `releases` and
+    `scenarios` when started some other way (e.g. `streamlit run app/screens/app_main.py`)."""
+    jobs = os.environ.get(JOBS)
+    return Settings(releases=Path(os.environ.get(RELEASES, "releases")),
+                    scenarios=Path(os.environ.get(SCENARIOS, "scenarios")),
+                    published=Path(os.environ.get(PUBLISHED, str(PUBLISHED_FOLDER))),
+                    jobs=int(jobs) if jobs else None)
+
+
+def shown(path: Path) -> str:
+    """A folder as the page names it: relative to where the app was started, if inside it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve())) or "."
+    except ValueError:
+        return str(path)
