@@ -1,4 +1,6 @@
 # The project's two entry points: `make demo` and `make test`. Both build .venv first.
+# demo: check the published figures, build the default release, run the airport baseline,
+# compare the shipped training and staffing options and write their report.
 VENV   := .venv
 BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt
@@ -19,6 +21,11 @@ demo: $(STAMP)
 	$(BIN)/tipkit synth check synth/published/iom-2018-border-crossings.yaml
 	$(BIN)/tipkit synth generate --published synth/published/iom-2018-border-crossings.yaml \
 	    --cases 8000 --k 11 --seed 7 --out $(RELEASE) --force
+	$(BIN)/tipkit sim run scenarios/airport-baseline.yaml --replications 30 --seed 1 --out runs/airport
+	$(BIN)/tipkit sim compare scenarios/airport-baseline.yaml scenarios/airport-train-half.yaml \
+	    scenarios/airport-train-all.yaml scenarios/airport-more-desks.yaml scenarios/airport-egates.yaml \
+	    --replications 30 --seed 1 --out runs/options
+	$(BIN)/tipkit sim report runs/options --out runs/options/report.html
 	@echo "Explore it in your browser: $(BIN)/tipkit app   (it prints the address to open)"
 
 test: $(STAMP)

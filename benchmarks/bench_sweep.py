@@ -50,7 +50,7 @@ def main() -> None:
               f"({BASE.arrivals.daily_volume:,.0f} arrivals), {os.cpu_count()} cores")
         from distributed import LocalCluster
         t0 = time.perf_counter()
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                           dashboard_address=None) as cluster:
             start = time.perf_counter() - t0
             executors = {"1 core (in process)": {"workers": 1},

@@ -90,7 +90,10 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
     from sim.runs import run_scenario
     from sim.tables import summary_text
 
-    with _progress(_count(replications, 1, budget), "replications") as advance:
+    total = _count(replications, 1, budget)
+    label = (f"Running {total} replications" if total else
+             f"Running replications until {precision:.0%} precision (at most {budget})")
+    with _progress(total, label) as advance:
         summary, folder = run_scenario(
             scenario, replications=replications, seed=seed, out=out,
             population_dir=population_dir, precision=precision, budget=budget, workers=jobs,
@@ -130,7 +133,10 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
     from sim.tables import differences_text
 
     total = _count(replications, len(scenarios), budget)
-    with _progress(total, "replications") as advance:
+    label = (f"Running {len(scenarios)} scenarios x {replications} replications" if total else
+             f"Running {len(scenarios)} scenarios until {precision:.0%} precision "
+             f"(at most {budget} replications each)")
+    with _progress(total, label) as advance:
         result, folder = compare_scenarios(
             scenarios, replications=replications, seed=seed, out=out,
             population_dir=population_dir, precision=precision, budget=budget,
@@ -188,7 +194,7 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
     axes = dict(parse_vary(v) for v in varies)
     cells = math.prod(len(v) for v in axes.values())
     total = cells * replications + (min(replications, 20) * 6 if sensitivity else 0)
-    with _progress(total, f"{cells} cells x {replications} replications") as advance:
+    with _progress(total, f"Running {cells} cells x {replications} replications") as advance:
         result, folder = sweep_scenario(
             scenario, axes, replications=replications, seed=seed, out=out,
             population_dir=population_dir, sensitivity=sensitivity, workers=jobs,

@@ -65,7 +65,7 @@ def offered_utilisation(scenario: Scenario) -> Utilisation:
     desk_seconds += sum(extra[lv] for lv in level_mix) / len(level_mix)
     gate_seconds = s.egates.service_seconds.expected
 
-    desk_rho, gate_rho = [], []
+    desk_rho, gate_rho, work, capacity = [], [], 0.0, 0.0
     for hour, v in enumerate(volume):
         officers = s.officers
         ns = s.night_shift
@@ -73,8 +73,10 @@ def offered_utilisation(scenario: Scenario) -> Utilisation:
             officers = ns.officers
         desk_rho.append(v * to_desks * desk_seconds / (officers * 3600))
         gate_rho.append(v * to_gates * gate_seconds / (gates * 3600) if gates else 0.0)
-    open_hours = [r for r, v in zip(desk_rho, volume) if v > 0]
-    desks_mean = sum(open_hours) / len(open_hours) if open_hours else 0.0
+        if v > 0:                       # over the hours travellers arrive
+            work += v * to_desks * desk_seconds
+            capacity += officers * 3600
+    desks_mean = work / capacity if capacity else 0.0
     peak_hour = max(range(24), key=lambda h: desk_rho[h])
 
     fa = sum(getattr(s.screening, lv).false_alarm for lv in level_mix) / len(level_mix)

@@ -138,7 +138,7 @@ def test_a_dask_cluster_gives_the_local_results(population):
 
     scenario = small_scenario()
     local = run_replications(scenario, population, seed=8, replications=6, workers=2)
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as cluster:
         remote = run_replications(scenario, population, seed=8, replications=6,
                                   scheduler=cluster.scheduler_address)
