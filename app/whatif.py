@@ -311,30 +311,12 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
 
 
 def report_charts(folder: Path) -> tuple[list[Chart], str]:
-    """The report's charts and its plain-language answer for a results folder.
-
-    sim.report builds them inside `write_report` and has no public call for them alone, so
-    this adapter calls its chart and answer functions in the same order (a test holds it to
-    the report)."""
-    from sim import report
+    """The report's charts and its plain-language answer for a results folder."""
+    from sim.report import report_content
     from sim.results import read_results
-    from sim.verdicts import paired_differences
 
-    found = read_results(folder)
-    options, baseline = report._options(found)
-    sensitivity = found.tables.get("sensitivity")
-    charts = [c for c in (
-        report._identification_by_officers(options, found),
-        report._tradeoff(options),
-        report._referrals_against_beds(options),
-        report._false_referrals(options),
-        report._sensitivity_chart(sensitivity, found),
-    ) if c is not None]
-    differences = {o.name: paired_differences(baseline.replications, o.replications)
-                   for o in options if o is not baseline}
-    reps = report._replications_text(found.meta).rstrip(".").replace(" per option", " each")
-    answer = report._answer(options, baseline, differences, sensitivity, reps)
-    return charts, answer
+    content = report_content(read_results(folder))
+    return content.charts, content.answer
 
 
 # ---- helpers --------------------------------------------------------------------------------

@@ -158,13 +158,13 @@ def report(analysis: Analysis) -> str:
     lines += ["", "What the figures imply together (share among cases where the value is known):",
               f"  {'quantity':<34} {'prior':>6}   {'implied range':<16} {'solution':>8}   bound by figures"]
     for q in analysis.quantities:
-        bound = sorted(set(q.range.binding_low) | set(q.range.binding_high), key=_figure_order)
+        bound = sorted(set(q.range.binding_low) | set(q.range.binding_high), key=figure_order)
         lines.append(f"  {q.label:<34} {q.prior:6.3f}   [{q.range.low:.3f}, {q.range.high:.3f}]   "
                      f"{q.solution:8.3f}   {', '.join(bound) or '-'}")
     tensions = [q for q in analysis.quantities if q.in_tension]
     lines += ["", "Tensions:" if tensions else "Tensions: none (every prior share lies inside its implied range)."]
     for q in tensions:
-        ids = ", ".join(sorted(q.tension_figures, key=_figure_order))
+        ids = ", ".join(sorted(q.tension_figures, key=figure_order))
         lines.append(f"  figures {ids} together hold {q.label} within [{q.range.low:.3f}, "
                      f"{q.range.high:.3f}], away from the documented prior {q.prior:.3f}")
     lines += ["", "Binding at the solution (the fit rests on these bounds): " + (
@@ -179,6 +179,6 @@ def report(analysis: Analysis) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _figure_order(fid: str):
+def figure_order(fid: str):
     digits = "".join(ch for ch in fid if ch.isdigit())
     return (int(digits) if digits else 0, fid)

@@ -7,7 +7,7 @@ where each column comes from, and what the privacy guarantee does and does not p
 from __future__ import annotations
 
 from tipkit import __version__
-from synth.consistency import _figure_order
+from synth.consistency import figure_order
 from synth.priors import JOURNEY_COLUMNS, LEG_COUNT
 from synth.schema import CASE_COLUMNS, LEG_QUASI_IDENTIFIERS
 
@@ -41,7 +41,7 @@ def _tension_lines(analysis) -> list[str]:
     for q in analysis.quantities:
         note = ""
         if q.in_tension:
-            ids = ", ".join(sorted(q.tension_figures, key=_figure_order))
+            ids = ", ".join(sorted(q.tension_figures, key=figure_order))
             note = f" **In tension:** figures {ids} hold it away from its prior."
         lines.append(f"- {q.label} (among cases where known): prior {q.prior:.3f}, implied range "
                      f"[{q.range.low:.3f}, {q.range.high:.3f}], used {q.solution:.3f}.{note}")
@@ -55,7 +55,7 @@ def _tension_lines(analysis) -> list[str]:
 
 def _column_lines(release) -> list[str]:
     figures = release.analysis.figures.shares
-    named = {c: sorted({f.id for f in figures if c in f.columns}, key=_figure_order)
+    named = {c: sorted({f.id for f in figures if c in f.columns}, key=figure_order)
              for c in (*CASE_COLUMNS, *JOURNEY_COLUMNS)}
     lines = []
     for column in (*CASE_COLUMNS, *JOURNEY_COLUMNS, LEG_COUNT):
