@@ -51,7 +51,7 @@ class Measured:
     leg_report: GuaranteeReport
     layout_problems: tuple[str, ...] = ()
 
-    def problems(self, k: int, leg_range=None) -> list[str]:
+    def problems(self, k: int) -> list[str]:
         found = list(self.layout_problems)
         for fv in self.figure_values:
             if fv.figure.kind == "share" and not fv.holds():

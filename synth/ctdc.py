@@ -76,9 +76,15 @@ class CaseRecords:
     source_format: str
     path: Path
     out_of_domain: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The input's caseId column (never released: only to link journey legs to their case).
+    case_ids: pd.Series | None = None
+    # Journey legs, if the input has them (synth.journeys.read_input): a "case" column with the
+    # row of `table` each leg belongs to, and the leg columns coded as in our releases.
+    legs: pd.DataFrame | None = None
+    legs_path: Path | None = None
 
 
-def _read_text(path: Path) -> pd.DataFrame:
+def _read_text(path: Path, what: str = "case records") -> pd.DataFrame:
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -93,7 +99,7 @@ def _read_text(path: Path) -> pd.DataFrame:
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError,
             ValueError, OSError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise UserError(f"{path} is not a CSV or Parquet table of case records ({first})")
+        raise UserError(f"{path} is not a CSV or Parquet table of {what} ({first})")
 
 
 def detect_format(columns, sample: pd.DataFrame) -> str:
@@ -143,6 +149,7 @@ def read_cases(path, columns=None, years: tuple[int, int] | None = None) -> Case
             f"{path} is in none of the known formats (CTDC Global Dataset, CTDC Global Synthetic, "
             f"tipkit release): none of its columns is a CTDC field")
     source_format = detect_format(raw.columns, raw)
+    case_ids = raw[CASE_ID].astype(str).str.strip() if CASE_ID in raw.columns else None
     table = raw.rename(columns=SYNTHETIC_ALIASES)
     if source_format == GLOBAL_DATASET:
         table = _merge_flags(table)
@@ -165,4 +172,5 @@ def read_cases(path, columns=None, years: tuple[int, int] | None = None) -> Case
         coded[name], outside = normalise_column(name, table[name], years)
         if outside:
             out_of_domain[name] = outside
-    return CaseRecords(pd.DataFrame(coded, index=table.index), source_format, path, out_of_domain)
+    return CaseRecords(pd.DataFrame(coded, index=table.index), source_format, path, out_of_domain,
+                       case_ids)

@@ -13,7 +13,8 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from synth.schema import AGE_BANDS, GENDERS, LEG_DOMAINS, MISSING, OTHER, TRAFFICK_MONTHS
+from synth.schema import (AGE_BANDS, GENDERS, LEG_COUNT, LEG_COUNTS, LEG_DOMAINS, MISSING, OTHER,
+                          TRAFFICK_MONTHS)
 
 COUNTRY_COLUMNS = ("citizenship", "CountryOfExploitation")
 DEFAULT_YEARS = (2000, 2030)  # the year range of a DP release unless the user gives one
@@ -34,6 +35,7 @@ _CODEBOOK = {
     "gender": GENDERS,
     "ageBroad": AGE_BANDS,
     **{name: values for name, values in LEG_DOMAINS.items()},
+    LEG_COUNT: LEG_COUNTS,  # a case's legs summarised for `fit` (synth.journeys)
 }
 _FLAG_PREFIXES = ("is", "means", "recruiterRelation", "typeOf")
 

@@ -84,7 +84,7 @@ def _profiles(analysis, priors, request, leg_range, streams):
     """Draw profiles from the fitted joint and size them, retrying with more, smaller profiles."""
     k, n = request.k, request.cases
     count = max(1, int(n / (prof.ROWS_PER_PROFILE * k)))
-    for attempt in range(_ATTEMPTS):
+    for _ in range(_ATTEMPTS):
         draw = prof.draw_profiles(analysis.solution, analysis.domain, count, streams["profiles"])
         prof.blank_at_random(draw, analysis.domain, priors, streams["missing"])
         prof.fill_by_prior(draw, [LEG_COUNT], priors, streams["legs"], np.ones(count))

@@ -16,6 +16,7 @@ from scipy.special import logsumexp
 from synth.figures import Figure
 from synth.priors import JOURNEY_COLUMNS, Priors
 from synth.schema import MISSING
+from tipkit.errors import UserError
 
 _TIGHT = 1e-7  # a dual value above this marks a binding constraint
 _POPULATION_EXISTS = 1e-6  # a figure's population holds at least this share of all cases
@@ -71,8 +72,6 @@ def figure_domain(figures, priors: Priors) -> Domain:
 
 def validate_values(figures, priors: Priors) -> None:
     """Every value a figure filters on must be a value its column can take."""
-    from tipkit.errors import UserError
-
     for figure in figures:
         for column, values in (figure.population | figure.statistic).items():
             unknown = [v for v in values if v not in priors[column].values]

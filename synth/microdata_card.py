@@ -6,7 +6,7 @@ the mechanism, the split and every measurement, and tells no count of the input.
 
 from __future__ import annotations
 
-from synth.schema import CASE_ID, OTHER
+from synth.schema import CASE_ID, LEG_COLUMNS, LEG_QUASI_IDENTIFIERS, OTHER
 
 
 def datacard(fitted) -> str:
@@ -38,6 +38,8 @@ def datacard(fitted) -> str:
         for name, values in fitted.out_of_domain.items():
             shown = ", ".join(sorted(values)) if not s.private else "(not listed: DP release)"
             lines.append(f"  - {name}: {shown}")
+    if fitted.journeys is not None:
+        lines += _journey_lines(fitted)
     lines += [
         "",
         "## Guarantees (checked on the written files)",
@@ -46,6 +48,13 @@ def datacard(fitted) -> str:
         f"- No combination of up to {s.reporting_length} values, across all columns, occurs in "
         f"fewer than {s.k} rows (the Synthetic Data Showcase's rule).",
     ]
+    if fitted.journeys is not None:
+        lines += [
+            f"- legs.csv: every leg's {', '.join(LEG_QUASI_IDENTIFIERS)} together with its "
+            f"case's quasi-identifiers are shared by at least {s.k} legs; no combination of up "
+            f"to {s.reporting_length} values of {', '.join(LEG_COLUMNS)} occurs in fewer than "
+            f"{s.k} legs; leg ids are new (1..m) and every leg belongs to a released case.",
+        ]
     if s.private:
         b = fitted.budget
         lines += [
@@ -55,6 +64,12 @@ def datacard(fitted) -> str:
             f"{(s.years or (2000, 2030))[0]}-{(s.years or (2000, 2030))[1]}); everything after "
             "the noisy measurements (fitting, sampling, k-anonymisation) is post-processing.",
             "- The released number of rows is itself a noisy count.",
+        ]
+        if fitted.journeys is not None:
+            lines.append("- Neighbouring inputs differ by one case together with all its journey "
+                         "legs: each case is one row of every measured table, so every table "
+                         "keeps sensitivity 1.")
+        lines += [
             "",
             "### Budget split (every measurement)",
             "",
@@ -68,6 +83,11 @@ def datacard(fitted) -> str:
             "- No released row has the quasi-identifier values of a record that is unique on "
             f"them in the input ({fitted.unique_rows_excluded} candidate rows were excluded "
             "for this).",
+        ]
+        if fitted.journeys is not None:
+            lines.append("- No released leg has the border point, transport mode, travel document "
+                         "and case quasi-identifiers of an input leg that is unique on them.")
+        lines += [
             "- This release is not differentially private: its tables are fitted to exact "
             "counts of the input.",
         ]
@@ -80,6 +100,37 @@ def datacard(fitted) -> str:
         "- Without --epsilon, the presence of a common combination in the release reflects the "
         "input; differential privacy bounds what any single record can change.",
         "- Relationships among four or more columns are only those implied by the fitted tables.",
-        "",
     ]
+    if fitted.journeys is not None:
+        lines.append("- The legs of a released case all share its journey values; a journey "
+                     "whose legs differ in the input is not reproduced leg by leg.")
+    lines.append("")
     return "\n".join(lines)
+
+
+def _journey_lines(fitted) -> list[str]:
+    """How the journey legs were modelled: summarised per case, fitted, expanded back."""
+    j, s = fitted.journeys, fitted.settings
+    journey = [c for c in LEG_COLUMNS if c != "legIndex"]
+    counts = ", ".join(str(n) for n in j["counts"])
+    lines = [
+        f"- Journey legs: {j['legs']} legs in legs.csv. Each input case's legs were summarised "
+        "into case-level columns: legCount (its number of legs) and "
+        f"{', '.join(journey)}, taken from its first leg (lowest legIndex). These columns were "
+        "fitted jointly with the case columns, as more measured columns (one case with all "
+        "its legs is one row of every table), and take part in the k-anonymisation. Each "
+        "released case was then expanded into legCount legs numbered 1 to legCount, which all "
+        "carry its journey values. Leg ids are new.",
+        f"- Numbers of legs per released case: {counts}. A number of legs that no release "
+        "could show k times is recoded to the nearest one that can be shown (a case without "
+        "legs is never given any: if too few cases have none, none is released).",
+    ]
+    if s.private:
+        lines.append("- Where the legs of an input case differ, its first leg's values are used.")
+    else:
+        lines.append(f"- Input: {j['input_legs']} legs; {j['varying']} cases had legs whose "
+                     "journey values differ, summarised by their first leg.")
+        for name, n in j["generalised"].items():
+            what = "number of legs recoded" if name == "legCount" else f"\"{OTHER}\""
+            lines.append(f"  - {name}: {n} cases ({what}).")
+    return lines

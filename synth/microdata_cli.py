@@ -25,7 +25,8 @@ def _years(text: str | None) -> tuple[int, int] | None:
 
 @click.command()
 @click.option("--data", "data", required=True, type=click.Path(path_type=Path),
-              help="Case records: CTDC Global Dataset, CTDC Global Synthetic or tipkit CSV/Parquet.")
+              help="Case records: CTDC Global Dataset, CTDC Global Synthetic or tipkit CSV/Parquet; "
+              "a release folder, or a cases file with legs.csv beside it, adds journey legs.")
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Release folder to write.")
 @click.option("--k", default=11, show_default=True, help="Smallest class size on the quasi-identifiers.")
 @click.option("--seed", default=0, show_default=True, help="Same data and seed, same release.")
@@ -42,9 +43,11 @@ def _years(text: str | None) -> tuple[int, int] | None:
               help="The model: marginals (default) or an SDV synthesizer (non-private).")
 @click.option("--format", "fmt", default="csv", show_default=True,
               type=click.Choice(["csv", "parquet"]))
+@click.option("--no-legs", is_flag=True,
+              help="Release the cases only, even if the input has journey legs.")
 @click.option("--force", is_flag=True, help="Replace an existing release folder.")
 def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilon, delta, years,
-        engine, fmt, force):
+        engine, fmt, no_legs, force):
     """Fit a safe synthetic release to case records.
 
     \b
@@ -52,7 +55,7 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
       tipkit synth fit --data cases.csv --k 11 --epsilon 4 --delta 1e-6 --seed 7 \\
           --out releases/agency-dp
     """
-    from synth.ctdc import read_cases
+    from synth.journeys import read_input
     from synth.microdata import FitSettings, fit_release, write_fit
 
     if Path(out).exists() and not force:
@@ -62,15 +65,16 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
                            years=_years(years), engine=engine, seed=seed)
     if settings.private and not epsilon > 0:  # before reading: a bad budget is a bad flag
         raise UserError(f"--epsilon must be greater than 0 (got {epsilon})")
-    records = read_cases(data, _names(columns), settings.years or
-                         ((2000, 2030) if settings.private else None))
+    records = read_input(data, _names(columns), settings.years or
+                         ((2000, 2030) if settings.private else None), legs=not no_legs)
     for name, values in records.out_of_domain.items():
         shown = ", ".join(f"{v} ({n})" for v, n in sorted(values.items())[:5])
         click.echo(f"warning: {name}: values outside its public list read as Other: {shown}",
                    err=True)
     fitted = fit_release(records, settings)
-    write_fit(fitted, records.table, out, fmt=fmt, force=force)
-    click.echo(f"wrote {out}: {len(fitted.cases)} cases, k={k}"
+    write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs)
+    legs = f", {len(fitted.legs)} legs" if fitted.legs is not None else ""
+    click.echo(f"wrote {out}: {len(fitted.cases)} cases{legs}, k={k}"
                + (f", epsilon={epsilon:g}, delta={delta:g}" if settings.private else ""))
 
 

@@ -45,6 +45,9 @@ LEG_DOMAINS = {
     "exploitedBeforeCrossing": FLAG,
     "travelledInGroup": FLAG,
 }
+# How many legs a case has: none (a journey inside one country) up to the last legIndex.
+LEG_COUNT = "legCount"
+LEG_COUNTS = ("0", *LEG_DOMAINS["legIndex"])
 
 DEFAULT_QUASI_IDENTIFIERS = (
     "gender", "ageBroad", "citizenship", "CountryOfExploitation", "yearOfRegistration",
