@@ -7,6 +7,7 @@ legs, when the input has them, are fitted as case-level columns (synth.journeys)
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,17 +169,33 @@ def _sdv_candidates(table: pd.DataFrame, engine: str, rows: int, seed: int) -> p
 
     metadata = Metadata.load_from_dict({"tables": {"cases": {"columns": {
         c: {"sdtype": "categorical"} for c in table.columns}}}})
-    if engine == "sdv-copula":
-        synthesizer = GaussianCopulaSynthesizer(metadata)
-    else:
-        import torch
-
-        torch.manual_seed(seed)  # CTGAN trains with torch's own generator
-        synthesizer = CTGANSynthesizer(metadata, epochs=30)
-    synthesizer.fit({"cases": table})
-    synthesizer._set_random_state(seed)  # noqa: SLF001 - SDV's way to make sampling repeatable
-    sampled = synthesizer.sample(num_rows=rows)
+    synthesizer = (GaussianCopulaSynthesizer(metadata) if engine == "sdv-copula"
+                   else CTGANSynthesizer(metadata, epochs=30))
+    with _seeded_globals(seed):  # CTGAN and RDT draw from numpy's and torch's global generators
+        synthesizer.fit({"cases": table})
+        synthesizer._set_random_state(seed)  # noqa: SLF001 - SDV's way to make sampling repeatable
+        sampled = synthesizer.sample(num_rows=rows)
     return (sampled["cases"] if isinstance(sampled, dict) else sampled).astype(str)
+
+
+@contextmanager
+def _seeded_globals(seed: int):
+    """Seed the global generators that SDV's libraries use, and give their state back after:
+    our own code never touches them, but CTGAN's training and data sampler do."""
+    import random
+
+    import torch
+
+    saved = np.random.get_state(), random.getstate(), torch.random.get_rng_state()
+    np.random.seed(seed)
+    random.seed(seed)
+    torch.manual_seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(saved[0])
+        random.setstate(saved[1])
+        torch.random.set_rng_state(saved[2])
 
 
 def _model_table(records: CaseRecords, columns) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:

@@ -137,6 +137,22 @@ def test_sdv_copula_engine_gets_the_same_guarantees(cases_csv, tmp_path):
     assert sum(rare_combinations(cases, list(FIXTURE_COLUMNS), 11, 3).values()) == 0
 
 
+@pytest.mark.slow
+def test_sdv_ctgan_engine_gets_the_same_guarantees_and_is_repeatable(tmp_path):
+    data = tmp_path / "small.csv"
+    write_fixture(data, rows=1500, seed=5)
+    outs = [tmp_path / "ctgan-a", tmp_path / "ctgan-b"]
+    for out in outs:
+        result = _run("synth", "fit", "--data", data, "--k", 5, "--engine", "sdv-ctgan",
+                      "--seed", 3, "--out", out)
+        assert result.exit_code == 0, result.output
+    cases, _ = read_release(outs[0])
+    assert len(cases) == 1500
+    assert smallest_class(cases, QI) >= 5
+    assert sum(rare_combinations(cases, list(FIXTURE_COLUMNS), 5, 3).values()) == 0
+    assert (outs[0] / "cases.csv").read_bytes() == (outs[1] / "cases.csv").read_bytes()
+
+
 @pytest.mark.parametrize("args, message", [
     (["--epsilon", "0", "--delta", "1e-6"], "--epsilon must be greater than 0"),
     (["--epsilon", "-1", "--delta", "1e-6"], "--epsilon must be greater than 0"),
