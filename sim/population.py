@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-import pandas as pd
 
 import sim
 from synth import schema
+from synth.release import read_release
 from tipkit.errors import UserError
 
 DEFAULT_RELEASE = "releases/iom-2018"
@@ -65,28 +65,19 @@ def load_population(release: str | Path | None = None) -> VictimPopulation:
         hint = (" (build it with `make demo` or `tipkit synth generate`, or pass --population)"
                 if release is None else "")
         raise UserError(f"population release not found: {folder}{hint}")
-    cases = _read_table(folder, "cases", CASE_FIELDS)
-    legs = _read_table(folder, "legs", LEG_FIELDS)
+    cases, legs = read_release(folder)
+    if legs is None:
+        raise UserError(f"{folder}: no legs.csv or legs.parquet")
+    for name, table, needed in (("cases", cases, CASE_FIELDS), ("legs", legs, LEG_FIELDS)):
+        missing = [c for c in needed if c not in table.columns]
+        if missing:
+            raise UserError(f"{folder}/{name}: missing column(s) {', '.join(missing)}")
     official = legs[legs["borderPoint"] == "official"]
     joined = official.merge(cases[list(CASE_FIELDS)], on=schema.CASE_ID, how="inner")
     if joined.empty:
         raise UserError(f"{folder}: no journey leg crosses an official border point")
     return VictimPopulation(str(folder), tuple(_profile(row) for row in
                                                joined.itertuples(index=False)))
-
-
-def _read_table(folder: Path, name: str, needed) -> pd.DataFrame:
-    csv, parquet = folder / f"{name}.csv", folder / f"{name}.parquet"
-    if csv.is_file():
-        table = pd.read_csv(csv, dtype=str, keep_default_na=False)
-    elif parquet.is_file():
-        table = pd.read_parquet(parquet).astype("string").fillna("").astype(str)
-    else:
-        raise UserError(f"{folder}: no {name}.csv or {name}.parquet")
-    missing = [c for c in needed if c not in table.columns]
-    if missing:
-        raise UserError(f"{folder}/{name}: missing column(s) {', '.join(missing)}")
-    return table
 
 
 def _profile(row) -> VictimProfile:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from synth.domain import normalise_column
+from synth.release import read_table
 from synth.schema import CASE_COLUMNS, CASE_ID, MISSING
 from tipkit.errors import UserError
 
@@ -84,18 +85,14 @@ class CaseRecords:
     legs_path: Path | None = None
 
 
-def _read_text(path: Path, what: str = "case records") -> pd.DataFrame:
+def read_text(path: Path, what: str = "case records") -> pd.DataFrame:
+    """A user's table read as text, with one-line errors for a missing, empty or unreadable file."""
     if not path.is_file():
         raise UserError(f"{path}: no such file")
     if path.stat().st_size == 0:
         raise UserError(f"{path} is empty")
     try:
-        if path.suffix.lower() == ".parquet":
-            raw = pd.read_parquet(path)
-            return raw.astype(object).where(raw.notna(), MISSING).astype(str)
-        # Text only, no NA guessing: "00" stays "00" and Namibia's "NA" stays a country.
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                           encoding="utf-8-sig")
+        return read_table(path)  # text only: "00" stays "00" and Namibia's "NA" a country
     except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError,
             ValueError, OSError) as error:
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
@@ -139,7 +136,7 @@ def read_cases(path, columns=None, years: tuple[int, int] | None = None) -> Case
     Values outside a column's public list (a code that is no ISO 3166 country, a year outside
     `years`) become "Other" and are counted in `out_of_domain`, never silently dropped."""
     path = Path(path)
-    raw = _read_text(path)
+    raw = read_text(path)
     if raw.shape[1] == 0 or len(raw) == 0:
         raise UserError(f"{path} has no case records")
     raw.columns = [str(c).strip() for c in raw.columns]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from synth import model
-from synth.ctdc import CaseRecords, _read_text, read_cases
+from synth.ctdc import CaseRecords, read_text, read_cases
 from synth.domain import Domain
 from synth.guarantees import check_table, class_sizes
 from synth.schema import (CASE_ID, FLAG, LEG_COLUMNS, LEG_COUNT, LEG_COUNTS, LEG_DOMAINS, LEG_ID,
@@ -67,7 +67,7 @@ def read_legs(path: Path, case_ids: pd.Series, cases_path: Path) -> pd.DataFrame
     column (the row of the case in the cases table) and the leg columns. Every problem is one
     UserError line: an unknown or missing column, a value outside its public list, a leg of a
     case that is not in the cases, two legs of a case with the same legIndex."""
-    raw = _read_text(path, "journey legs")
+    raw = read_text(path, "journey legs")
     raw.columns = [str(c).strip() for c in raw.columns]
     unknown = [c for c in raw.columns if c not in LEG_FILE_COLUMNS]
     if unknown:

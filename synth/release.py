@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from synth.schema import CASE_ID, LEG_ID
+from synth.schema import CASE_ID, LEG_ID, MISSING
 from tipkit.errors import UserError
 
 FORMATS = ("csv", "parquet")
@@ -102,9 +102,11 @@ def write_release(
 def read_table(path: Path) -> pd.DataFrame:
     """Read one table with every value as text: no NA guessing (Namibia is "NA"), no "00" -> 0."""
     path = Path(path)
-    if path.suffix == ".parquet":
-        return pd.read_parquet(path).astype(str)
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False)
+    if path.suffix.lower() == ".parquet":
+        raw = pd.read_parquet(path)
+        return raw.astype(object).where(raw.notna(), MISSING).astype(str)  # a null is a blank
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                       encoding="utf-8-sig")  # spreadsheet exports start with a BOM
 
 
 def read_release(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:
