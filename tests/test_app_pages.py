@@ -126,16 +126,22 @@ def test_datasets_page_shows_privacy_figures_distributions_and_a_zip(folders):
     assert "Data card" in [e.label for e in at.expander]
 
 
-def test_datasets_page_reports_an_impossible_k_in_one_line(folders):
+def _build_in_page(cases: int, k: int, name: str):
+    """Fill the Datasets page's build form, press Build and wait for the job to end."""
     at = _app()
     at.switch_page("page_datasets.py").run()
-    at.number_input(key="build-cases").set_value(1000)
-    at.number_input(key="build-k").set_value(400)
-    at.text_input(key="build-name").input("too-strict")
+    at.number_input(key="build-cases").set_value(cases)
+    at.number_input(key="build-k").set_value(k)
+    at.text_input(key="build-name").input(name)
     at.button[-1].click()        # the form's Build button
     at.run()
     _finish(at, "build_job")
     _no_failure(at)
+    return at
+
+
+def test_datasets_page_reports_an_impossible_k_in_one_line(folders):
+    at = _build_in_page(cases=1000, k=400, name="too-strict")
     message = " ".join(e.value for e in at.error)
     assert "The release was not built" in message and "use a smaller --k" in message
     assert "Traceback" not in message
@@ -143,15 +149,7 @@ def test_datasets_page_reports_an_impossible_k_in_one_line(folders):
 
 
 def test_datasets_page_builds_a_release_and_shows_it(folders):
-    at = _app()
-    at.switch_page("page_datasets.py").run()
-    at.number_input(key="build-cases").set_value(1000)
-    at.number_input(key="build-k").set_value(5)
-    at.text_input(key="build-name").input("small-k5")
-    at.button[-1].click()
-    at.run()
-    _finish(at, "build_job")
-    _no_failure(at)
+    at = _build_in_page(cases=1000, k=5, name="small-k5")
     assert (folders / "small-k5" / "datacard.md").is_file()
     assert at.selectbox(key="release").value == "small-k5"
     assert "Built small-k5" in " ".join(s.value for s in at.success)
