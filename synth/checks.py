@@ -11,10 +11,9 @@ import pandas as pd
 
 from synth.figures import Figure
 from synth.guarantees import GuaranteeReport, check_table
-from synth.schema import CASE_COLUMNS, CASE_ID, LEG_COLUMNS, LEG_ID, LEG_QUASI_IDENTIFIERS, MISSING
+from synth.schema import (CASE_COLUMNS, CASE_ID, CASE_TABLE_COLUMNS, LEG_COLUMNS,
+                          LEG_QUASI_IDENTIFIERS, LEG_TABLE_COLUMNS, MISSING)
 
-_CASE_COLUMNS = [CASE_ID, *CASE_COLUMNS]
-_LEG_COLUMNS = [LEG_ID, CASE_ID, *LEG_COLUMNS]
 
 
 @dataclass(frozen=True)
@@ -100,9 +99,9 @@ def measure_release(cases: pd.DataFrame, legs: pd.DataFrame, figures, quasi_iden
                     k: int, reporting_length: int) -> Measured:
     """Measure every figure and both guarantees on the two tables (values as text)."""
     layout = []
-    if list(cases.columns) != _CASE_COLUMNS:
+    if tuple(cases.columns) != CASE_TABLE_COLUMNS:
         layout.append("cases.csv does not have the CTDC synthetic columns in order")
-    if list(legs.columns) != _LEG_COLUMNS:
+    if tuple(legs.columns) != LEG_TABLE_COLUMNS:
         layout.append("legs.csv does not have the leg columns in order")
     if layout:
         empty = check_table("cases", cases.iloc[:0], [], [], k, 0)

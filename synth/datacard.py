@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from tipkit import __version__
 from synth.consistency import figure_order
-from synth.priors import JOURNEY_COLUMNS, LEG_COUNT
-from synth.schema import CASE_COLUMNS, LEG_QUASI_IDENTIFIERS
+from synth.schema import CASE_COLUMNS, JOURNEY_COLUMNS, LEG_COUNT, LEG_QUASI_IDENTIFIERS
 
 
 def _figure_table(release) -> list[str]:

@@ -16,9 +16,10 @@ import pandas as pd
 from synth import consistency, profiles as prof
 from synth.checks import Measured, measure_release
 from synth.figures import PublishedFigures, load_figures
-from synth.priors import JOURNEY_COLUMNS, LEG_COUNT, Priors, load_priors
+from synth.priors import Priors, load_priors
 from synth.release import read_release, write_release
-from synth.schema import (CASE_COLUMNS, CASE_ID, DEFAULT_QUASI_IDENTIFIERS, LEG_COLUMNS, LEG_ID)
+from synth.schema import (CASE_COLUMNS, CASE_ID, DEFAULT_QUASI_IDENTIFIERS, JOURNEY_COLUMNS,
+                          LEG_COUNT, LEG_ID, LEG_TABLE_COLUMNS)
 from tipkit.errors import UserError
 
 # One random stream per random input, all spawned from the one seed, in this fixed order.
@@ -123,7 +124,7 @@ def _expand(draw: prof.Profiles, rng: np.random.Generator) -> tuple[pd.DataFrame
     })
     for column in JOURNEY_COLUMNS:
         legs[column] = draw.columns[column][order][case_of_leg]
-    return cases, legs[[LEG_ID, CASE_ID, *LEG_COLUMNS]]
+    return cases, legs[list(LEG_TABLE_COLUMNS)]
 
 
 STAGES = ("fitting the joint", "sizing profiles", "filling columns", "measuring", "writing and re-checking")

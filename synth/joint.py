@@ -14,8 +14,8 @@ from scipy.optimize import linprog, minimize
 from scipy.special import logsumexp
 
 from synth.figures import Figure
-from synth.priors import JOURNEY_COLUMNS, Priors
-from synth.schema import MISSING
+from synth.priors import Priors
+from synth.schema import JOURNEY_COLUMNS, MISSING
 from tipkit.errors import UserError
 
 _TIGHT = 1e-7  # a dual value above this marks a binding constraint

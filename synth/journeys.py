@@ -17,18 +17,16 @@ from synth import model
 from synth.ctdc import CaseRecords, read_text, read_cases
 from synth.domain import Domain
 from synth.guarantees import check_table, class_sizes
-from synth.schema import (CASE_ID, FLAG, LEG_COLUMNS, LEG_COUNT, LEG_COUNTS, LEG_DOMAINS, LEG_ID,
-                          LEG_QUASI_IDENTIFIERS, MISSING, OTHER)
+from synth.schema import (CASE_ID, FLAG, JOURNEY_COLUMNS, LEG_COLUMNS, LEG_COUNT, LEG_COUNTS,
+                          LEG_DOMAINS, LEG_ID, LEG_QUASI_IDENTIFIERS, LEG_TABLE_COLUMNS, MISSING,
+                          OTHER)
 from tipkit.errors import UserError
 
-# The leg columns that describe the journey; constant over the legs of a released case.
-JOURNEY = tuple(c for c in LEG_COLUMNS if c != "legIndex")
 # The case-level columns a journey is summarised into, in the order the model sees them.
-SUMMARY_COLUMNS = (LEG_COUNT, *JOURNEY)
+SUMMARY_COLUMNS = (LEG_COUNT, *JOURNEY_COLUMNS)
 # The journey values of a case without legs. Internal only: such a case writes no leg row.
 NO_LEGS = "(no legs)"
-LEG_FILE_COLUMNS = (LEG_ID, CASE_ID, *LEG_COLUMNS)
-_INTEGER_COLUMNS = ("legIndex",) + tuple(c for c in JOURNEY if LEG_DOMAINS[c] == FLAG)
+_INTEGER_COLUMNS = ("legIndex",) + tuple(c for c in JOURNEY_COLUMNS if LEG_DOMAINS[c] == FLAG)
 
 
 def find_input(path) -> tuple[Path, Path | None]:
@@ -69,14 +67,14 @@ def read_legs(path: Path, case_ids: pd.Series, cases_path: Path) -> pd.DataFrame
     case that is not in the cases, two legs of a case with the same legIndex."""
     raw = read_text(path, "journey legs")
     raw.columns = [str(c).strip() for c in raw.columns]
-    unknown = [c for c in raw.columns if c not in LEG_FILE_COLUMNS]
+    unknown = [c for c in raw.columns if c not in LEG_TABLE_COLUMNS]
     if unknown:
         raise UserError(f"{path}: column {unknown[0]!r} is not in the legs schema "
-                        f"({', '.join(LEG_FILE_COLUMNS)})")
+                        f"({', '.join(LEG_TABLE_COLUMNS)})")
     missing = [c for c in (CASE_ID, *LEG_COLUMNS) if c not in raw.columns]
     if missing:
         raise UserError(f"{path} has no column {missing[0]!r} (the legs schema is "
-                        f"{', '.join(LEG_FILE_COLUMNS)}; {LEG_ID} may be left out)")
+                        f"{', '.join(LEG_TABLE_COLUMNS)}; {LEG_ID} may be left out)")
     if len(raw) == 0:
         raise UserError(f"{path} has no legs")
     repeated = case_ids[case_ids.duplicated()]
@@ -94,10 +92,10 @@ def read_legs(path: Path, case_ids: pd.Series, cases_path: Path) -> pd.DataFrame
     for name in LEG_COLUMNS:
         values = _normalise(name, raw[name])
         # A journey value may be unknown (blank); a leg always has its number.
-        allowed = set(LEG_DOMAINS[name]) | ({MISSING} if name in JOURNEY else set())
+        allowed = set(LEG_DOMAINS[name]) | ({MISSING} if name in JOURNEY_COLUMNS else set())
         bad = values[~values.isin(allowed)]
         if len(bad):
-            listed = ", ".join(LEG_DOMAINS[name]) + (" or blank" if name in JOURNEY else "")
+            listed = ", ".join(LEG_DOMAINS[name]) + (" or blank" if name in JOURNEY_COLUMNS else "")
             raise UserError(f"{path}: {name} {bad.iloc[0]!r} is not one of {listed}")
         legs[name] = values.to_numpy()
     twice = legs.duplicated(["case", "legIndex"])
@@ -130,18 +128,18 @@ def summarise(legs: pd.DataFrame, cases: int) -> tuple[pd.DataFrame, int]:
         ["case", "_index"], kind="stable")
     first = ordered.drop_duplicates("case", keep="first")
     summary = pd.DataFrame({LEG_COUNT: np.bincount(legs["case"], minlength=cases).astype(str)})
-    for name in JOURNEY:
+    for name in JOURNEY_COLUMNS:
         column = np.full(cases, NO_LEGS, dtype=object)
         column[first["case"].to_numpy()] = first[name].to_numpy()
         summary[name] = column
-    varying = int(ordered.groupby("case")[list(JOURNEY)].nunique().gt(1).any(axis=1).sum())
+    varying = int(ordered.groupby("case")[list(JOURNEY_COLUMNS)].nunique().gt(1).any(axis=1).sum())
     return summary, varying
 
 
 def with_no_legs(domain: Domain) -> Domain:
     """A public domain with NO_LEGS added to the journey columns (a value of no leg, so no
     list of values seen in the data)."""
-    values = tuple(v + (NO_LEGS,) if name in JOURNEY else v
+    values = tuple(v + (NO_LEGS,) if name in JOURNEY_COLUMNS else v
                    for name, v in zip(domain.columns, domain.values))
     return Domain(domain.columns, values)
 
@@ -171,7 +169,7 @@ def consistent(support: np.ndarray, domain: Domain) -> np.ndarray:
     count = decoded(LEG_COUNT)
     legless = count == "0"
     keep = np.isin(count, LEG_COUNTS)
-    for name in JOURNEY:
+    for name in JOURNEY_COLUMNS:
         keep &= (decoded(name) == NO_LEGS) == legless
     return keep
 
@@ -199,9 +197,9 @@ def expand(released: pd.DataFrame, case_ids: np.ndarray) -> pd.DataFrame:
         CASE_ID: np.asarray(case_ids, dtype=object)[case_of_leg],
         "legIndex": index.astype(str),
     })
-    for name in JOURNEY:
+    for name in JOURNEY_COLUMNS:
         legs[name] = released[name].to_numpy()[case_of_leg]
-    return legs[list(LEG_FILE_COLUMNS)]
+    return legs[list(LEG_TABLE_COLUMNS)]
 
 
 def leg_rows(legs: pd.DataFrame, cases: pd.DataFrame, quasi_identifiers) -> pd.DataFrame:
@@ -230,8 +228,8 @@ def leg_problems(cases: pd.DataFrame, legs: pd.DataFrame, quasi_identifiers, k: 
     and links, k-anonymity on the legs' and their cases' quasi-identifiers, rare combinations of
     leg values, and (when `real_legs`, from `leg_rows`, is given) legs reproducing the
     quasi-identifiers of an input leg unique on them."""
-    if list(legs.columns) != list(LEG_FILE_COLUMNS):
-        return [f"legs: the columns are not {', '.join(LEG_FILE_COLUMNS)}"]
+    if list(legs.columns) != list(LEG_TABLE_COLUMNS):
+        return [f"legs: the columns are not {', '.join(LEG_TABLE_COLUMNS)}"]
     problems = []
     if list(legs[LEG_ID]) != [str(i) for i in range(1, len(legs) + 1)]:
         problems.append("legs: leg ids are not the fresh sequence 1..m")

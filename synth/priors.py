@@ -11,12 +11,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from synth.schema import CASE_COLUMNS, LEG_COLUMNS
+from synth.schema import CASE_COLUMNS, JOURNEY_COLUMNS, LEG_COUNT
 from tipkit.errors import UserError
 
 BUILTIN_PRIORS = Path(__file__).parent / "published" / "ctdc-priors.yaml"
-LEG_COUNT = "legCount"  # how many international legs a journey has
-JOURNEY_COLUMNS = tuple(c for c in LEG_COLUMNS if c != "legIndex")
 REQUIRED = tuple(CASE_COLUMNS) + JOURNEY_COLUMNS + (LEG_COUNT,)
 _SUM_TOLERANCE = 0.01  # published shares are rounded; larger gaps are typing errors
 

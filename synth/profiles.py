@@ -16,8 +16,8 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 
 from synth.figures import Figure
 from synth.joint import Domain
-from synth.priors import LEG_COUNT, Priors
-from synth.schema import MISSING
+from synth.priors import Priors
+from synth.schema import LEG_COUNT, MISSING
 
 ROWS_PER_PROFILE = 1.5  # mean profile size, in multiples of k: room to move counts onto targets
 _MARGIN = 1e-6  # keeps solutions off the exact bound, where floating point could misjudge them

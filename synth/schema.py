@@ -46,7 +46,12 @@ LEG_DOMAINS = {
     "travelledInGroup": FLAG,
 }
 # How many legs a case has: none (a journey inside one country) up to the last legIndex.
-LEG_COUNT = "legCount"
+# The columns of the two release tables, in order.
+CASE_TABLE_COLUMNS = (CASE_ID, *CASE_COLUMNS)
+LEG_TABLE_COLUMNS = (LEG_ID, CASE_ID, *LEG_COLUMNS)
+# A journey's columns: the same on every leg of a case, so they describe the case's journey.
+JOURNEY_COLUMNS = tuple(c for c in LEG_COLUMNS if c != "legIndex")
+LEG_COUNT = "legCount"  # how many international legs a journey has
 LEG_COUNTS = ("0", *LEG_DOMAINS["legIndex"])
 
 DEFAULT_QUASI_IDENTIFIERS = (

@@ -118,7 +118,7 @@ def test_ids_are_fresh_and_every_leg_belongs_to_a_released_case(which, request, 
     # Legs of a case are numbered 1..legCount, and share the case's journey.
     for _, group in legs.groupby("caseId"):
         assert list(group["legIndex"]) == [str(i) for i in range(1, len(group) + 1)]
-        assert len(group[list(journeys.JOURNEY)].drop_duplicates()) == 1
+        assert len(group[list(journeys.JOURNEY_COLUMNS)].drop_duplicates()) == 1
 
 
 def test_metadata_holds_both_tables_and_their_relationship(plain):
@@ -193,7 +193,7 @@ def test_private_release_measures_journeys_inside_the_budget(private):
     rho = float(card.split("rho = ")[1].split(" ")[0])
     assert spent <= rho + 1e-5
     _, legs = read_release(private)
-    for name in journeys.JOURNEY:
+    for name in journeys.JOURNEY_COLUMNS:
         assert set(legs[name]) <= set(LEG_DOMAINS[name]) | {"Other", ""}
 
 
@@ -280,10 +280,10 @@ def test_summarise_takes_the_first_leg_and_counts_legs():
 def test_rare_numbers_of_legs_go_to_the_nearest_kept_and_mixtures_are_never_released():
     from synth import model
 
-    domain = Domain(("legCount", *journeys.JOURNEY),
+    domain = Domain(("legCount", *journeys.JOURNEY_COLUMNS),
                     (("0", "1", "2", "3", "4", "Other", ""),)
                     + tuple(LEG_DOMAINS[c] + (journeys.NO_LEGS, "Other", "")
-                            for c in journeys.JOURNEY))
+                            for c in journeys.JOURNEY_COLUMNS))
     one_way = {c: np.full(domain.size(c), 100.0) for c in domain.columns}
     one_way["legCount"] = np.array([100, 100, 100, 1, 1, 0, 0], dtype=float)  # 3 and 4 rare
     cdomain, maps = model.compress(domain, one_way, 5)
@@ -298,7 +298,7 @@ def test_rare_numbers_of_legs_go_to_the_nearest_kept_and_mixtures_are_never_rele
     released = cdomain.decode(rows[:2])
     legs = journeys.expand(released, np.array(["1", "2"]))
     assert list(legs["legIndex"]) == ["1", "2"] and list(legs["caseId"]) == ["1", "1"]
-    assert list(legs.columns) == list(journeys.LEG_FILE_COLUMNS)
+    assert list(legs.columns) == list(journeys.LEG_TABLE_COLUMNS)
 
 
 def test_the_check_of_the_written_legs_finds_each_broken_guarantee(plain, data):
