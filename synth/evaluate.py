@@ -122,7 +122,7 @@ def evaluate_release(real_path, release_path, k: int = 11, quasi_identifiers=Non
                      sensitive=None, holdout=None, sdmetrics: bool = True) -> dict:
     """Every number of the evaluation report, for one release against the real records."""
     from synth.ctdc import read_cases
-    from synth.guarantees import rare_combinations, smallest_class, class_sizes
+    from synth.guarantees import rare_combinations, smallest_class, unique_records
     from synth.release import read_release
     from synth.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, MISSING, OTHER
     from tipkit.errors import UserError
@@ -152,9 +152,8 @@ def evaluate_release(real_path, release_path, k: int = 11, quasi_identifiers=Non
     per_column = {c[0]: s for c, s in marginal_scores(real, synthetic, columns, 1).items()}
     pairs = {f"{a} x {b}": s for (a, b), s in marginal_scores(real, synthetic, columns, 2).items()}
 
-    unique = class_sizes(real, qi) == 1
-    seen = set(map(tuple, synthetic[qi].drop_duplicates().to_numpy()))
-    reappear = sum(tuple(r) in seen for r in real.loc[unique, qi].to_numpy())
+    uniques = unique_records(real, qi)
+    reappear = len(uniques.merge(synthetic[qi].drop_duplicates(), how="inner"))
     in_release = real[qi].merge(synthetic[qi].drop_duplicates(), how="left", indicator=True)
     privacy = {
         "quasi_identifiers": qi,
@@ -162,8 +161,8 @@ def evaluate_release(real_path, release_path, k: int = 11, quasi_identifiers=Non
         "smallest_class": smallest_class(synthetic, qi),
         "rare_combinations": {str(n): c for n, c in
                               rare_combinations(synthetic, columns, k, 3).items()},
-        "real_unique_records": int(unique.sum()),
-        "real_unique_reappearing_share": float(reappear / unique.sum()) if unique.any() else 0.0,
+        "real_unique_records": len(uniques),
+        "real_unique_reappearing_share": reappear / len(uniques) if len(uniques) else 0.0,
         "distance_to_closest_record": distance_to_closest(real, synthetic, columns, held),
         "l_diversity": l_diversity(synthetic, qi, sensitive) if sensitive else None,
     }

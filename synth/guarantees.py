@@ -61,6 +61,18 @@ def rare_combinations(table: pd.DataFrame, columns, k: int, length: int) -> dict
     return rare
 
 
+def unique_records(table: pd.DataFrame, columns) -> pd.DataFrame:
+    """The value combinations on `columns` that exactly one row of `table` has."""
+    columns = list(columns)
+    return table.loc[class_sizes(table, columns) == 1, columns].drop_duplicates()
+
+
+def reproduced_uniques(released: pd.DataFrame, real: pd.DataFrame, columns) -> int:
+    """How many released rows carry, on `columns`, the values of a record unique in `real`."""
+    columns = list(columns)
+    return len(released[columns].merge(unique_records(real, columns), how="inner"))
+
+
 @dataclass
 class GuaranteeReport:
     """What the checks found for one table: the smallest class and rare combinations."""

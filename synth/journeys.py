@@ -16,7 +16,7 @@ import pandas as pd
 from synth import model
 from synth.ctdc import CaseRecords, read_text, read_cases
 from synth.domain import Domain
-from synth.guarantees import check_table, class_sizes
+from synth.guarantees import check_table, reproduced_uniques
 from synth.schema import (CASE_ID, FLAG, JOURNEY_COLUMNS, LEG_COLUMNS, LEG_COUNT, LEG_COUNTS,
                           LEG_DOMAINS, LEG_ID, LEG_QUASI_IDENTIFIERS, LEG_TABLE_COLUMNS, MISSING,
                           OTHER)
@@ -241,9 +241,8 @@ def leg_problems(cases: pd.DataFrame, legs: pd.DataFrame, quasi_identifiers, k: 
     report = check_table("legs", joined, qi, list(LEG_COLUMNS), k, length)
     problems += report.problems(k)
     if real_legs is not None:
-        uniques = real_legs.loc[class_sizes(real_legs, qi) == 1, qi].drop_duplicates()
-        copied = joined[qi].merge(uniques, how="inner")
-        if len(copied):
-            problems.append(f"legs: {len(copied)} legs reproduce the quasi-identifiers of a leg "
+        copied = reproduced_uniques(joined, real_legs, qi)
+        if copied:
+            problems.append(f"legs: {copied} legs reproduce the quasi-identifiers of a leg "
                             "unique in the input")
     return problems

@@ -18,7 +18,7 @@ from synth import journeys, model
 from synth.accounting import Budget
 from synth.ctdc import CaseRecords
 from synth.domain import DEFAULT_YEARS, Domain, data_domain, public_domain, public_values
-from synth.guarantees import check_table, class_sizes
+from synth.guarantees import check_table, class_sizes, reproduced_uniques, unique_records
 from synth.release import read_release, read_table, write_release
 from synth.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, OTHER
 from tipkit.errors import UserError
@@ -339,8 +339,7 @@ def _no_unique_leg(support, ccodes, legs, domain: Domain, cdomain: Domain, maps,
         coded[name] = maps[j][legs[name].map(lookup).to_numpy()]
     rows = pd.DataFrame(coded)
     names = [*quasi_identifiers, *leg_qi]
-    unique = rows.loc[class_sizes(rows, names) == 1, names].to_numpy()
-    forbidden = {tuple(r) for r in unique}
+    forbidden = {tuple(r) for r in unique_records(rows, names).to_numpy()}
     index = cdomain.index(names)
     return np.array([tuple(r) not in forbidden for r in support[:, index]], dtype=bool)
 
@@ -359,11 +358,9 @@ def release_problems(cases: pd.DataFrame, fitted: FittedRelease, real: pd.DataFr
     if list(cases[CASE_ID]) != [str(i) for i in range(1, len(cases) + 1)]:
         problems.append("cases: case ids are not the fresh sequence 1..n")
     if not settings.private:
-        qi = list(fitted.quasi_identifiers)
-        uniques = real.loc[class_sizes(real, qi) == 1, qi]
-        copied = cases[qi].merge(uniques.drop_duplicates(), how="inner")
-        if len(copied):
-            problems.append(f"cases: {len(copied)} rows reproduce the quasi-identifiers of a "
+        copied = reproduced_uniques(cases, real, fitted.quasi_identifiers)
+        if copied:
+            problems.append(f"cases: {copied} rows reproduce the quasi-identifiers of a "
                             "record unique in the input")
     if fitted.legs is not None:
         if legs is None:

@@ -2,7 +2,8 @@
 
 import pandas as pd
 
-from synth.guarantees import check_table, class_sizes, rare_combinations, smallest_class
+from synth.guarantees import (check_table, class_sizes, rare_combinations, reproduced_uniques,
+                              smallest_class)
 
 
 def _table():
@@ -29,3 +30,10 @@ def test_a_table_of_repeated_records_has_no_rare_combination():
     report = check_table("t", table, ["a", "b"], ["a", "b", "c"], k=4, length=3)
     assert report.smallest_class == 4 and report.problems(4) == []
     assert report.problems(5)  # the same table is not 5-anonymous
+
+
+def test_reproduced_uniques_counts_released_rows_copying_an_input_unique_record():
+    real = _table()  # unique on (a, b): only (x, 2)
+    released = pd.DataFrame({"a": ["x", "x", "y", "x"], "b": ["2", "1", "2", "2"]})
+    assert reproduced_uniques(released, real, ["a", "b"]) == 2
+    assert reproduced_uniques(released.iloc[1:3], real, ["a", "b"]) == 0
