@@ -17,7 +17,7 @@ from sim.experiments import compare, most_trained, training_sensitivity
 from sim.kpis import KPI_BY_NAME
 from sim.population import VictimPopulation
 from sim.queueing import offered_utilisation
-from sim.scenario import Scenario, scenario_files
+from sim.scenario import Scenario, scenario_source
 from tipkit.errors import UserError
 
 # KPIs the page shows as headline figures, with short names: the three the replications
@@ -324,8 +324,7 @@ def report_charts(folder: Path) -> tuple[list[Chart], str]:
 def _sources(request: Request) -> dict[str, str]:
     """Scenario text for the report's assumptions table: the base's files with their
     comments, and the option's file followed by the base's."""
-    base_text = "\n".join(f"# ---- {p.name}\n" + p.read_text(encoding="utf-8")
-                          for p in scenario_files(request.base_path))
+    base_text = scenario_source(request.base_path)
     option_text = (f"# ---- {_slug(request.option.name)}.yaml\n"
                    + option_yaml(request.base, request.base_path.name, request.option)
                    + "\n" + base_text)

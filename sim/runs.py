@@ -15,7 +15,7 @@ from sim.experiments import (Comparison, Sweep, compare, most_trained, replicate
 from sim.population import VictimPopulation, load_population
 from sim.queueing import offered_utilisation
 from sim.replications import summary_table
-from sim.scenario import Scenario, load_scenario, scenario_files
+from sim.scenario import Scenario, load_scenario, scenario_source
 from tipkit.errors import UserError
 
 Warn = Callable[[str], None]
@@ -39,8 +39,7 @@ def load(paths, population_dir=None, warn: Warn | None = None) -> Loaded:
             name = f"{name} ({Path(path).stem})"
             scenario = scenario.with_values({"name": name})
         scenarios[name] = scenario
-        sources[name] = "\n".join(f"# ---- {p.name}\n" + p.read_text(encoding="utf-8")
-                                  for p in scenario_files(path))
+        sources[name] = scenario_source(path)
         for message in offered_utilisation(scenario).warnings():
             if warn is not None:
                 warn(f"{name}: {message}")

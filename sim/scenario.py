@@ -326,6 +326,13 @@ def scenario_files(path: str | Path) -> list[Path]:
         chain.append(chain[-1].parent / base)
 
 
+def scenario_source(path: str | Path) -> str:
+    """The text of a scenario file and of those it is based on, each under its name: where the
+    report reads each value's source comment."""
+    return "\n".join(f"# ---- {p.name}\n" + p.read_text(encoding="utf-8")
+                     for p in scenario_files(path))
+
+
 def _parse(path: Path):
     if not path.is_file():
         raise UserError(f"scenario file not found: {path}")
