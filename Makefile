@@ -7,7 +7,7 @@ PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check -c co
 STAMP  := $(VENV)/.installed
 RELEASE := releases/iom-2018
 
-.PHONY: demo test install clean
+.PHONY: demo test install browser clean
 
 install: $(STAMP)
 
@@ -28,7 +28,16 @@ demo: $(STAMP)
 	$(BIN)/tipkit sim report runs/options --out runs/options/report.html
 	@echo "Explore it in your browser: $(BIN)/tipkit app   (it prints the address to open)"
 
-test: $(STAMP)
+# The report's and the app's browser tests drive Debian's Chromium (no browser download):
+# install it when this machine lacks it (apt-get, as root or through sudo).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	    echo "Installing Chromium (Debian's package) for the browser tests"; \
+	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	    $$SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
+	        $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 -q
 
 clean:

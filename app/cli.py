@@ -77,8 +77,8 @@ def app(host, port, releases, scenarios, jobs):
       tipkit app                 # http://127.0.0.1:8501
       tipkit app --port 8600 --releases releases --scenarios scenarios
     """
-    from app.releases import DEFAULT_RELEASE, ensure_default_release
-    from app.settings import PUBLISHED_FOLDER, Settings
+    from tipkit.app.releases import DEFAULT_RELEASE, ensure_default_release
+    from tipkit.app.settings import PUBLISHED_FOLDER, Settings
 
     try:
         import streamlit  # noqa: F401 - fail here with one line, not in the server

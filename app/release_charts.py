@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sim.charts import PALETTE
+from tipkit.sim.report.charts import PALETTE
 
 
 def figures_chart(table: pd.DataFrame):
@@ -33,7 +33,7 @@ def figures_chart(table: pd.DataFrame):
 
 
 def distribution_chart(counts: pd.DataFrame, title: str):
-    """Rows by value of one column (`value`, `rows`, `share` as app.releases.distribution)."""
+    """Rows by value of one column (`value`, `rows`, `share` as tipkit.app.releases.distribution)."""
     import plotly.graph_objects as go
 
     fig = go.Figure(go.Bar(x=counts["value"].astype(str), y=counts["share"],

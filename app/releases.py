@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from synth.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS
+from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS
 from tipkit.errors import UserError
 
 DEFAULT_RELEASE = "iom-2018"
@@ -62,7 +62,7 @@ def default_figures(published: Path) -> Path:
     """The IOM 2018 figures file. Named as `make demo` names it when the app runs from the
     project folder, so that the default release built here is the committed one, byte for
     byte (its data card quotes the command)."""
-    from app.settings import DEFAULT_FIGURES
+    from tipkit.app.settings import DEFAULT_FIGURES
 
     path = Path(published) / DEFAULT_FIGURES
     relative = Path("synth/published") / DEFAULT_FIGURES
@@ -84,7 +84,7 @@ def ensure_default_release(folder: Path, published: Path, advance=None) -> Path 
 def build(figures: Path, out: Path, cases: int, k: int, seed: int, advance=None):
     """Write a release from a published-figures file with the library `tipkit synth generate`
     uses (every guarantee checked on the written files); the built Release."""
-    from synth.generate import STAGES, Request, generate
+    from tipkit.synth.published.generate import STAGES, Request, generate
 
     if not Path(figures).is_file():
         raise UserError(f"published-figures file not found: {figures}")
@@ -168,10 +168,10 @@ class Examined:
 
 
 def examine(release: Path, published: Path) -> Examined:
-    from synth.checks import measure_release
-    from synth.figures import load_figures
-    from synth.guarantees import check_table
-    from synth.release import read_release
+    from tipkit.synth.published.checks import measure_release
+    from tipkit.synth.published.figures import load_figures
+    from tipkit.synth.release.guarantees import check_table
+    from tipkit.synth.release.folder import read_release
 
     release = Path(release)
     cases, legs = read_release(release)
@@ -190,7 +190,7 @@ def examine(release: Path, published: Path) -> Examined:
         attributes = [c for c in cases.columns if c != CASE_ID]
         reports = [check_table("cases", cases, qis, attributes, k, made.reporting_length)]
         if legs is not None:
-            from synth.schema import LEG_COLUMNS, LEG_QUASI_IDENTIFIERS
+            from tipkit.synth.release.schema import LEG_COLUMNS, LEG_QUASI_IDENTIFIERS
             joined = legs.merge(cases, on=CASE_ID, how="left")
             reports.append(check_table("legs", joined, [*LEG_QUASI_IDENTIFIERS, *qis],
                                        LEG_COLUMNS, k, made.reporting_length))
@@ -204,7 +204,7 @@ def figures_table(values, published, cases: int) -> pd.DataFrame:
     whether it holds ("yes", "no", or "size chosen" for a case count the builder set). As in
     `tipkit synth generate`, a leg count is scaled to a release size chosen outside the
     published case count."""
-    from synth.generate import scaled_leg_range
+    from tipkit.synth.published.generate import scaled_leg_range
 
     leg_range = scaled_leg_range(published, cases)
     rows = []

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import synth
+import tipkit.synth.published as _published
 
 # the server runs the page scripts in another process: settings travel in its environment
 RELEASES = "TIPKIT_APP_RELEASES"
@@ -15,7 +15,7 @@ SCENARIOS = "TIPKIT_APP_SCENARIOS"
 PUBLISHED = "TIPKIT_APP_PUBLISHED"
 JOBS = "TIPKIT_APP_JOBS"
 
-PUBLISHED_FOLDER = Path(synth.__file__).resolve().parent / "published"
+PUBLISHED_FOLDER = Path(_published.__file__).resolve().parent
 DEFAULT_FIGURES = "iom-2018-border-crossings.yaml"
 
 

@@ -12,12 +12,12 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim.charts import Chart
-from sim.experiments import compare, most_trained, training_sensitivity
-from sim.kpis import KPI_BY_NAME
-from sim.population import VictimPopulation
-from sim.queueing import offered_utilisation
-from sim.scenario import Scenario, scenario_source
+from tipkit.sim.report.charts import Chart
+from tipkit.sim.experiments.designs import compare, most_trained, training_sensitivity
+from tipkit.sim.model.kpis import KPI_BY_NAME
+from tipkit.sim.model.population import VictimPopulation
+from tipkit.sim.model.queueing import offered_utilisation
+from tipkit.sim.model.scenario import Scenario, scenario_source
 from tipkit.errors import UserError
 
 # KPIs the page shows as headline figures, with short names: the three the replications
@@ -232,7 +232,7 @@ class Outcome:
 
     def kpi_table(self) -> pd.DataFrame:
         """Every KPI defined in the run: base, option, difference, each with its interval."""
-        from sim.tables import format_value
+        from tipkit.sim.report.tables import format_value
 
         base, option = self.request.base.name, self.request.option.name
         rows = []
@@ -267,8 +267,8 @@ def signed_difference(kpi: str, values) -> str:
 def run(request: Request, population: VictimPopulation, advance=None) -> Outcome:
     """Run the base and the option on common random numbers, then write the results folder
     and the HTML report (in a temporary folder) and keep their bytes for download."""
-    from sim import results
-    from sim.report import write_report
+    from tipkit.sim.experiments import results
+    from tipkit.sim.report.page import write_report
 
     advance = advance or (lambda fraction, label: None)
     for message in (cannot_settle_message(request.base), cannot_settle_message(request.option)):
@@ -312,8 +312,8 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
 
 def report_charts(folder: Path) -> tuple[list[Chart], str]:
     """The report's charts and its plain-language answer for a results folder."""
-    from sim.report import report_content
-    from sim.results import read_results
+    from tipkit.sim.report.page import report_content
+    from tipkit.sim.experiments.results import read_results
 
     content = report_content(read_results(folder))
     return content.charts, content.answer

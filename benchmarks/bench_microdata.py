@@ -14,12 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from synth.ctdc import read_cases
-from synth.evaluate import mean_score
-from synth.fixtures import CANARIES, FIXTURE_COLUMNS, fixture_cases, write_fixture
-from synth.guarantees import class_sizes
-from synth.microdata import FitSettings, fit_release, write_fit
-from synth.release import read_release
+from tipkit.synth.microdata.readers import read_cases
+from tipkit.synth.evaluate.evaluation import mean_score
+from tipkit.synth.microdata.fixtures import CANARIES, FIXTURE_COLUMNS, fixture_cases, write_fixture
+from tipkit.synth.release.guarantees import class_sizes
+from tipkit.synth.microdata.fit import FitSettings, fit_release, write_fit
+from tipkit.synth.release.folder import read_release
 
 K = 11
 SEED = 7

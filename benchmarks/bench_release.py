@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from synth.generate import Request, generate  # noqa: E402
-from synth.guarantees import class_sizes  # noqa: E402
-from synth.schema import DEFAULT_QUASI_IDENTIFIERS  # noqa: E402
+from tipkit.synth.published.generate import Request, generate  # noqa: E402
+from tipkit.synth.release.guarantees import class_sizes  # noqa: E402
+from tipkit.synth.release.schema import DEFAULT_QUASI_IDENTIFIERS  # noqa: E402
 
 FIGURES = ROOT / "synth" / "published" / "iom-2018-border-crossings.yaml"
 

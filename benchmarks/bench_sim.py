@@ -24,12 +24,12 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sim.arrivals import arrival_blocks          # noqa: E402
-from sim.model import simulate                   # noqa: E402
-from sim.population import default_release, load_population  # noqa: E402
-from sim.replications import run_replications    # noqa: E402
-from sim.scenario import Scenario, load_scenario  # noqa: E402
-from sim.streams import replication_streams      # noqa: E402
+from tipkit.sim.model.arrivals import arrival_blocks          # noqa: E402
+from tipkit.sim.model.border import simulate                   # noqa: E402
+from tipkit.sim.model.population import default_release, load_population  # noqa: E402
+from tipkit.sim.experiments.replications import run_replications    # noqa: E402
+from tipkit.sim.model.scenario import Scenario, load_scenario  # noqa: E402
+from tipkit.sim.model.streams import replication_streams      # noqa: E402
 
 SERVERS, MEAN_SERVICE, RHO, DAYS = 10, 60.0, 0.9, 5
 

@@ -1,4 +1,4 @@
-"""`tipkit sim ...` commands: thin shells over sim.runs and sim.report."""
+"""`tipkit sim ...` commands: thin shells over tipkit.sim.experiments.runs and tipkit.sim.report."""
 
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
       tipkit sim run scenarios/airport-baseline.yaml --replications 30 --seed 1 \\
           --out runs/airport
     """
-    from sim.runs import run_scenario
-    from sim.tables import summary_text
+    from tipkit.sim.experiments.runs import run_scenario
+    from tipkit.sim.report.tables import summary_text
 
     total = _count(replications, 1, budget)
     label = (f"Running {total} replications" if total else
@@ -129,8 +129,8 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
       tipkit sim compare scenarios/airport-baseline.yaml scenarios/airport-train-half.yaml \\
           --replications auto --precision 0.05 --out runs/train-half
     """
-    from sim.runs import compare_scenarios
-    from sim.tables import differences_text
+    from tipkit.sim.experiments.runs import compare_scenarios
+    from tipkit.sim.report.tables import differences_text
 
     total = _count(replications, len(scenarios), budget)
     label = (f"Running {len(scenarios)} scenarios x {replications} replications" if total else
@@ -186,9 +186,9 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
       tipkit sim sweep scenarios/airport-baseline.yaml --vary officers=6..14:2 \\
           --vary training.specialist_share=0,0.25,0.5,1 --out runs/grid
     """
-    from sim.experiments import parse_vary
-    from sim.kpis import HEADLINE
-    from sim.runs import sweep_scenario
+    from tipkit.sim.experiments.designs import parse_vary
+    from tipkit.sim.model.kpis import HEADLINE
+    from tipkit.sim.experiments.runs import sweep_scenario
     import math
 
     axes = dict(parse_vary(v) for v in varies)
@@ -219,7 +219,7 @@ def report(results, out):
     Example:
       tipkit sim report runs/grid --out runs/grid/report.html
     """
-    from sim.report import write_report
+    from tipkit.sim.report.page import write_report
 
     path = write_report(results, out or results / "report.html")
     click.echo(f"Wrote {path}")

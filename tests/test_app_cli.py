@@ -8,7 +8,7 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from app import cli
+from tipkit.app import cli
 from tipkit.cli import main
 from tipkit.errors import UserError
 

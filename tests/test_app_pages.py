@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import settings
+from tipkit.app import settings
 
 ROOT = Path(__file__).resolve().parents[1]
 MAIN = ROOT / "app" / "screens" / "app_main.py"

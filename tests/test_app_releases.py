@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app import releases
-from app.settings import PUBLISHED_FOLDER
-from synth.fixtures import write_fixture
+from tipkit.app import releases
+from tipkit.app.settings import PUBLISHED_FOLDER
+from tipkit.synth.microdata.fixtures import write_fixture
 from tipkit.cli import main
 from tipkit.errors import UserError
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from app import whatif
-from sim.population import load_population
-from sim.scenario import load_scenario
+from tipkit.app import whatif
+from tipkit.sim.model.population import load_population
+from tipkit.sim.model.scenario import load_scenario
 from tipkit.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +126,7 @@ def test_a_run_offers_the_results_the_report_and_the_scenario_for_download(outco
 
 
 def test_the_page_draws_the_same_charts_as_the_report(outcome):
-    """The adapter over sim.report's chart functions must follow the report: the report
+    """The adapter over tipkit.sim.report.page's chart functions must follow the report: the report
     marks each chart's figure with its key."""
     outcome, _ = outcome
     html = outcome.downloads["report.html"].decode("utf-8")

@@ -3,8 +3,8 @@
 import pandas as pd
 import pytest
 
-from synth.ctdc import GLOBAL_DATASET, GLOBAL_SYNTHETIC, read_cases
-from synth.domain import public_domain
+from tipkit.synth.microdata.readers import GLOBAL_DATASET, GLOBAL_SYNTHETIC, read_cases
+from tipkit.synth.microdata.domain import public_domain
 from tipkit.errors import UserError
 
 

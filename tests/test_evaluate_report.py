@@ -6,8 +6,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synth.evaluate import closest_distances, marginal_scores, mean_score
-from synth.fixtures import write_fixture
+from tipkit.synth.evaluate.evaluation import closest_distances, marginal_scores, mean_score
+from tipkit.synth.microdata.fixtures import write_fixture
 from tipkit.cli import main
 
 

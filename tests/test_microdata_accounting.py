@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from synth.accounting import Budget, cdp_delta, cdp_rho, gaussian_sigma
+from tipkit.synth.microdata.accounting import Budget, cdp_delta, cdp_rho, gaussian_sigma
 
 
 def test_rho_from_epsilon_delta_implies_that_delta():

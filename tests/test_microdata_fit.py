@@ -5,11 +5,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synth.ctdc import read_cases
-from synth.evaluate import mean_score
-from synth.fixtures import CANARIES, FIXTURE_COLUMNS, write_fixture
-from synth.guarantees import class_sizes, rare_combinations, smallest_class
-from synth.release import read_release
+from tipkit.synth.microdata.readers import read_cases
+from tipkit.synth.evaluate.evaluation import mean_score
+from tipkit.synth.microdata.fixtures import CANARIES, FIXTURE_COLUMNS, write_fixture
+from tipkit.synth.release.guarantees import class_sizes, rare_combinations, smallest_class
+from tipkit.synth.release.folder import read_release
 from tipkit.cli import main
 
 QI = ["gender", "ageBroad", "citizenship", "CountryOfExploitation", "yearOfRegistration"]
@@ -111,7 +111,7 @@ def test_private_data_card_states_budget_mechanism_and_every_measurement(private
 
 def test_private_release_only_uses_public_values(private_release):
     cases, _ = read_release(private_release)
-    from synth.domain import countries
+    from tipkit.synth.microdata.domain import countries
 
     assert set(cases["citizenship"]) <= set(countries()) | {"", "Other"}
 

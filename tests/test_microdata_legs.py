@@ -9,11 +9,11 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synth import journeys
-from synth.domain import Domain
-from synth.guarantees import class_sizes, rare_combinations, smallest_class
-from synth.release import read_release
-from synth.schema import LEG_COLUMNS, LEG_DOMAINS, LEG_QUASI_IDENTIFIERS
+from tipkit.synth.microdata import journeys
+from tipkit.synth.microdata.domain import Domain
+from tipkit.synth.release.guarantees import class_sizes, rare_combinations, smallest_class
+from tipkit.synth.release.folder import read_release
+from tipkit.synth.release.schema import LEG_COLUMNS, LEG_DOMAINS, LEG_QUASI_IDENTIFIERS
 from tipkit.cli import main
 
 K = 5
@@ -278,7 +278,7 @@ def test_summarise_takes_the_first_leg_and_counts_legs():
 
 
 def test_rare_numbers_of_legs_go_to_the_nearest_kept_and_mixtures_are_never_released():
-    from synth import model
+    from tipkit.synth.microdata import marginals as model
 
     domain = Domain(("legCount", *journeys.JOURNEY_COLUMNS),
                     (("0", "1", "2", "3", "4", "Other", ""),)

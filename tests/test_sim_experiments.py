@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from sim.experiments import compare, parse_vary, precision_history, replicate, sweep
-from sim.replications import run_replications
-from sim.stats import replications_settled
-from sim.verdicts import verdict
+from tipkit.sim.experiments.designs import compare, parse_vary, precision_history, replicate, sweep
+from tipkit.sim.experiments.replications import run_replications
+from tipkit.sim.experiments.stats import replications_settled
+from tipkit.sim.experiments.verdicts import verdict
 from tipkit.cli import main
 from tipkit.errors import UserError
 
@@ -146,7 +146,7 @@ def test_a_dask_cluster_gives_the_local_results(population):
 
 
 def test_an_unreachable_scheduler_is_a_one_line_error(population, monkeypatch):
-    monkeypatch.setattr("sim.replications.CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr("tipkit.sim.experiments.replications.CONNECT_TIMEOUT", "1s")
     with pytest.raises(UserError, match="cannot reach the Dask scheduler"):
         run_replications(small_scenario(), population, seed=1, replications=2,
                          scheduler="tcp://127.0.0.1:9")

@@ -8,10 +8,10 @@ import math
 import numpy as np
 import pytest
 
-from sim.model import TravellerDraws, simulate
-from sim.queueing import erlang_c_wait
-from sim.replications import run_replications
-from sim.streams import replication_streams
+from tipkit.sim.model.border import TravellerDraws, simulate
+from tipkit.sim.model.queueing import erlang_c_wait
+from tipkit.sim.experiments.replications import run_replications
+from tipkit.sim.model.streams import replication_streams
 
 from test_sim_support import population, release, small_scenario  # noqa: F401 (fixtures)
 
@@ -211,7 +211,7 @@ def test_a_night_shift_with_one_officer_lengthens_waits(population):
 
 
 def test_flight_banks_arrive_in_order_and_near_the_daily_volume(population):
-    from sim.arrivals import arrival_blocks
+    from tipkit.sim.model.arrivals import arrival_blocks
     scenario = small_scenario({"arrivals.pattern": "flights", "arrivals.daily_volume": 20000})
     blocks = list(arrival_blocks(scenario.arrivals, 10, np.random.default_rng(1)))
     times = np.concatenate(blocks)

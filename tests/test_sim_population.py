@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sim.population import load_population
+from tipkit.sim.model.population import load_population
 from tipkit.errors import UserError
 
 from test_sim_support import write_release

@@ -12,8 +12,8 @@ import matplotlib.image
 import pytest
 from click.testing import CliRunner
 
-from sim.report import assumptions_in, write_report
-from sim.runs import compare_scenarios, run_scenario, sweep_scenario
+from tipkit.sim.report.page import assumptions_in, write_report
+from tipkit.sim.experiments.runs import compare_scenarios, run_scenario, sweep_scenario
 from tipkit.cli import main
 
 from test_sim_support import release  # noqa: F401 (fixture)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sim.queueing import offered_utilisation
-from sim.scenario import Scenario, load_scenario
+from tipkit.sim.model.queueing import offered_utilisation
+from tipkit.sim.model.scenario import Scenario, load_scenario
 from tipkit.errors import UserError
 
 from test_sim_support import small_scenario

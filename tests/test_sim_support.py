@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sim.population import load_population
-from sim.scenario import Scenario
+from tipkit.sim.model.population import load_population
+from tipkit.sim.model.scenario import Scenario
 
 CASE_HEADER = ["caseId", "gender", "ageBroad"]
 LEG_HEADER = ["legId", "caseId", "legIndex", "borderPoint", "transportMode", "travelDocument",

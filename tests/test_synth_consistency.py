@@ -3,9 +3,9 @@
 import pytest
 from click.testing import CliRunner
 
-from synth.consistency import analyse
-from synth.figures import load_figures
-from synth.priors import load_priors
+from tipkit.synth.published.consistency import analyse
+from tipkit.synth.published.figures import load_figures
+from tipkit.synth.published.priors import load_priors
 from tipkit.cli import main
 from tipkit.errors import UserError
 

@@ -2,9 +2,9 @@
 
 import pytest
 
-from synth.figures import interval_from_wording, load_figures
-from synth.priors import load_priors
-from synth.joint import validate_values
+from tipkit.synth.published.figures import interval_from_wording, load_figures
+from tipkit.synth.published.priors import load_priors
+from tipkit.synth.published.joint import validate_values
 from tipkit.errors import UserError
 
 IOM = "synth/published/iom-2018-border-crossings.yaml"

@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from synth.checks import measure_release
-from synth.figures import load_figures
-from synth.release import read_release
-from synth.schema import CASE_COLUMNS, DEFAULT_QUASI_IDENTIFIERS
+from tipkit.synth.published.checks import measure_release
+from tipkit.synth.published.figures import load_figures
+from tipkit.synth.release.folder import read_release
+from tipkit.synth.release.schema import CASE_COLUMNS, DEFAULT_QUASI_IDENTIFIERS
 from tipkit.cli import main
 
 IOM = "synth/published/iom-2018-border-crossings.yaml"

@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from synth.guarantees import (check_table, class_sizes, rare_combinations, reproduced_uniques,
+from tipkit.synth.release.guarantees import (check_table, class_sizes, rare_combinations, reproduced_uniques,
                               smallest_class)
 
 

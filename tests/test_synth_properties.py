@@ -6,12 +6,12 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from synth.checks import measure_release
-from synth.figures import load_figures
-from synth.joint import constraints_for, figure_domain, prior_joint
-from synth.priors import load_priors
-from synth.release import read_release
-from synth.schema import DEFAULT_QUASI_IDENTIFIERS
+from tipkit.synth.published.checks import measure_release
+from tipkit.synth.published.figures import load_figures
+from tipkit.synth.published.joint import constraints_for, figure_domain, prior_joint
+from tipkit.synth.published.priors import load_priors
+from tipkit.synth.release.folder import read_release
+from tipkit.synth.release.schema import DEFAULT_QUASI_IDENTIFIERS
 from tipkit.cli import main
 
 # Filters a random figure may use: (column, values) pairs over the journey and case columns.

@@ -6,9 +6,9 @@ import click
 
 from tipkit import __version__
 from tipkit.errors import UserError
-from synth.cli import synth
-from sim.cli import sim
-from app.cli import app
+from tipkit.synth.cli import synth
+from tipkit.sim.cli import sim
+from tipkit.app.cli import app
 
 
 class _Tipkit(click.Group):

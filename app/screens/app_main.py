@@ -5,8 +5,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from app import settings
-from app.releases import DEFAULT_RELEASE, ensure_default_release
+from tipkit.app import settings
+from tipkit.app.releases import DEFAULT_RELEASE, ensure_default_release
 from tipkit.errors import UserError
 
 HERE = Path(__file__).resolve().parent

@@ -3,7 +3,7 @@ the page stays usable, and a full rerun of the page when the job ends."""
 
 import streamlit as st
 
-from app.jobs import Job
+from tipkit.app.jobs import Job
 
 POLL_SECONDS = 0.5
 

@@ -4,10 +4,10 @@ data card and a one-file download; and a form to build a new release."""
 
 import streamlit as st
 
-from app import releases, settings
-from app.jobs import Job
-from app.release_charts import distribution_chart, figures_chart
-from app.screens.job_progress import follow
+from tipkit.app import releases, settings
+from tipkit.app.jobs import Job
+from tipkit.app.release_charts import distribution_chart, figures_chart
+from tipkit.app.screens.job_progress import follow
 from tipkit.errors import UserError
 
 JOB = "build_job"

@@ -5,14 +5,14 @@ import math
 
 import streamlit as st
 
-from app import releases, settings, whatif
-from app.jobs import Job
-from app.releases import DEFAULT_RELEASE
-from app.screens.job_progress import follow
-from sim.charts import to_plotly
-from sim.population import load_population
-from sim.scenario import load_scenario
-from sim.tables import format_value
+from tipkit.app import releases, settings, whatif
+from tipkit.app.jobs import Job
+from tipkit.app.releases import DEFAULT_RELEASE
+from tipkit.app.screens.job_progress import follow
+from tipkit.sim.report.charts import to_plotly
+from tipkit.sim.model.population import load_population
+from tipkit.sim.model.scenario import load_scenario
+from tipkit.sim.report.tables import format_value
 from tipkit.errors import UserError
 
 JOB = "whatif_job"

@@ -1,0 +1,141 @@
+"""Running replications where the work is: in this process, on all local cores, or on a Dask
+cluster. Each task is a batch of whole replications that returns KPI summaries only."""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from typing import Callable, Hashable, Iterable
+
+import pandas as pd
+
+from tipkit.sim.model.kpis import KPIS
+from tipkit.sim.model.border import simulate
+from tipkit.sim.model.population import VictimPopulation
+from tipkit.sim.model.scenario import Scenario
+from tipkit.sim.experiments.stats import t_interval
+from tipkit.errors import UserError
+
+Progress = Callable[[int], None]   # called with the number of replications just finished
+CONNECT_TIMEOUT = "10s"            # how long to try reaching a Dask scheduler
+
+
+@dataclass(frozen=True)
+class Job:
+    """Some replications of one scenario (or sweep cell), identified by `key`."""
+    key: Hashable
+    scenario: Scenario
+    replications: tuple[int, ...]
+
+
+def run_batch(job: Job, population: VictimPopulation, seed: int
+              ) -> tuple[Hashable, list[tuple[int, dict]]]:
+    """Run a job's replications; the unit of work sent to a process or a Dask worker."""
+    return job.key, [(r, simulate(job.scenario, population, seed, r).kpis)
+                     for r in job.replications]
+
+
+def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
+            workers: int | None = None, scheduler: str | None = None,
+            progress: Progress | None = None) -> dict[Hashable, dict[int, dict]]:
+    """Run every job and return {key: {replication: kpis}}. The results depend only on the
+    seed and the jobs, never on where or in which order they ran."""
+    batches = _split(jobs, workers or os.cpu_count() or 1, scheduler is not None)
+    results: dict[Hashable, dict[int, dict]] = {job.key: {} for job in jobs}
+
+    def collect(key, rows):
+        results[key].update(rows)
+        if progress is not None:
+            progress(len(rows))
+
+    if scheduler is not None:
+        _on_dask(batches, population, seed, scheduler, collect)
+    elif (workers or os.cpu_count() or 1) == 1 or len(batches) == 1:
+        for batch in batches:
+            collect(*run_batch(batch, population, seed))
+    else:
+        # each process receives the population once, then small tasks (a scenario and some
+        # replication numbers), so that many small batches keep both cores busy to the end
+        with ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
+                                 initializer=_settle, initargs=(population,)) as pool:
+            futures = [pool.submit(_run_settled, b, seed) for b in batches]
+            for future in as_completed(futures):
+                collect(*future.result())
+    return results
+
+
+_SETTLED: VictimPopulation | None = None
+
+
+def _settle(population: VictimPopulation) -> None:
+    global _SETTLED
+    _SETTLED = population
+
+
+def _run_settled(job: Job, seed: int):
+    return run_batch(job, _SETTLED, seed)
+
+
+def _split(jobs: list[Job], workers: int, remote: bool) -> list[Job]:
+    """Cut jobs into batches: enough of them to keep every worker busy to the end, few enough
+    that scheduling costs little."""
+    total = sum(len(j.replications) for j in jobs)
+    per_batch = max(1, math.ceil(total / (workers * (16 if remote else 32))))
+    batches = []
+    for job in jobs:
+        reps = job.replications
+        for start in range(0, len(reps), per_batch):
+            batches.append(Job(job.key, job.scenario, reps[start:start + per_batch]))
+    return batches
+
+
+def _on_dask(batches, population, seed, scheduler, collect) -> None:
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError:  # pragma: no cover - a dependency of tipkit
+        raise UserError("--scheduler needs dask[distributed] installed") from None
+    try:
+        client = scheduler if not isinstance(scheduler, str) else Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except (OSError, TimeoutError) as error:
+        raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
+    own = isinstance(scheduler, str)
+    try:
+        shared = client.scatter(population, broadcast=True)
+        futures = [client.submit(run_batch, b, shared, seed, pure=False) for b in batches]
+        for future in dask_completed(futures):
+            collect(*future.result())
+    finally:
+        if own:
+            client.close()
+
+
+# ---- tables ---------------------------------------------------------------------------------
+
+def replications_table(results: dict[int, dict]) -> pd.DataFrame:
+    """One row per replication, one column per KPI, in replication order."""
+    rows = [{"replication": r, **results[r]} for r in sorted(results)]
+    columns = ["replication"] + [k.name for k in KPIS]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
+    """Mean and 95% t-interval of each KPI over replications (n counts replications where the
+    KPI is defined, e.g. a group with at least one victim)."""
+    rows = []
+    for k in KPIS:
+        mean, low, high, n = t_interval(replications[k.name].tolist())
+        # an interval never reaches values the KPI cannot take (below 0, or a share above 1)
+        low = max(low, 0.0) if n > 1 else low
+        high = min(high, 1.0) if n > 1 and k.form == "share" else high
+        rows.append({"kpi": k.name, "mean": mean, "ci_low": low, "ci_high": high, "n": n})
+    return pd.DataFrame(rows, columns=["kpi", "mean", "ci_low", "ci_high", "n"])
+
+
+def run_replications(scenario: Scenario, population: VictimPopulation, seed: int,
+                     replications: int | Iterable[int], **where) -> pd.DataFrame:
+    """Replications of one scenario: the replications table (see `replications_table`)."""
+    reps = tuple(range(replications)) if isinstance(replications, int) else tuple(replications)
+    results = execute([Job("run", scenario, reps)], population, seed, **where)
+    return replications_table(results["run"])

@@ -1,0 +1,152 @@
+"""Result folders: what `run`, `compare` and `sweep` write (tables, the scenarios as run, how
+they were run) and what `report` reads back."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import scipy
+import simpy
+import yaml
+
+import tipkit
+from tipkit import outputs
+from tipkit.sim.experiments.designs import Comparison, Replicated, Sweep
+from tipkit.sim.model.population import VictimPopulation
+from tipkit.sim.experiments.replications import summary_table
+from tipkit.sim.model.scenario import Scenario
+from tipkit.errors import UserError
+
+RUN_FILE = "run.json"
+
+
+def provenance(population: VictimPopulation, seed: int) -> dict:
+    """Seeds, versions and the population's fingerprint: enough to rerun and get the same bytes."""
+    digest = hashlib.sha256()
+    for name in ("cases.csv", "legs.csv", "cases.parquet", "legs.parquet"):
+        path = Path(population.source) / name
+        if path.is_file():
+            digest.update(path.read_bytes())
+    return {
+        "seed": seed,
+        "seeding": "numpy SeedSequence(seed, spawn_key=(replication, stream)); PCG64 per stream",
+        "population": population.source,
+        "population_sha256": digest.hexdigest(),
+        "population_profiles": len(population.profiles),
+        "versions": {"tipkit": tipkit.__version__, "python": platform.python_version(),
+                     "simpy": simpy.__version__, "numpy": np.__version__,
+                     "scipy": scipy.__version__, "pandas": pd.__version__},
+    }
+
+
+def write_scenarios(folder: Path, scenarios: dict[str, Scenario], sources: dict[str, str]
+                    ) -> None:
+    """The scenarios as run (checked values) and their original text (with its comments:
+    sources and assumptions)."""
+    sub = folder / "scenarios"
+    sub.mkdir(exist_ok=True)
+    for i, (name, scenario) in enumerate(scenarios.items()):
+        stem = f"{i:02d}-{_slug(name)}"
+        outputs.write_yaml(sub / f"{stem}.yaml", scenario.to_mapping())
+        if name in sources:
+            outputs.write_text(sub / f"{stem}.source.yaml", sources[name])
+
+
+def write_run(folder, scenario: Scenario, rep: Replicated, meta: dict, source: str = "") -> Path:
+    folder = outputs.prepare_folder(folder)
+    table = rep.tables[scenario.name]
+    outputs.write_csv(folder / "replications.csv", table)
+    outputs.write_csv(folder / "summary.csv", summary_table(table))
+    write_scenarios(folder, {scenario.name: scenario}, {scenario.name: source} if source else {})
+    outputs.write_json(folder / RUN_FILE, {"kind": "run", "scenarios": [scenario.name],
+                                           **_replication_meta(rep), **meta})
+    return folder
+
+
+def write_comparison(folder, scenarios: dict[str, Scenario], result: Comparison, meta: dict,
+                     sources: dict[str, str], sensitivity: pd.DataFrame | None) -> Path:
+    folder = outputs.prepare_folder(folder)
+    reps = pd.concat([result.replicated.tables[n].assign(scenario=n) for n in result.names])
+    reps = reps[["scenario"] + [c for c in reps.columns if c != "scenario"]]
+    outputs.write_csv(folder / "replications.csv", reps)
+    outputs.write_csv(folder / "summary.csv", result.summaries)
+    outputs.write_csv(folder / "differences.csv", result.differences)
+    _write_sensitivity(folder, sensitivity)
+    write_scenarios(folder, scenarios, sources)
+    outputs.write_json(folder / RUN_FILE, {"kind": "compare", "scenarios": result.names,
+                                           **_replication_meta(result.replicated), **meta})
+    return folder
+
+
+def write_sweep(folder, base: Scenario, result: Sweep, meta: dict, source: str,
+                sensitivity: pd.DataFrame | None, replications: int) -> Path:
+    folder = outputs.prepare_folder(folder)
+    outputs.write_csv(folder / "results.csv", result.results)
+    outputs.write_parquet(folder / "results.parquet", result.results)
+    outputs.write_csv(folder / "replications.csv", result.replications)
+    _write_sensitivity(folder, sensitivity)
+    write_scenarios(folder, {base.name: base}, {base.name: source} if source else {})
+    outputs.write_json(folder / RUN_FILE, {"kind": "sweep", "scenarios": [base.name],
+                                           "axes": result.axes, "replications": replications,
+                                           **meta})
+    return folder
+
+
+def _write_sensitivity(folder: Path, sensitivity: pd.DataFrame | None) -> None:
+    path = folder / "sensitivity.csv"
+    if sensitivity is not None:
+        outputs.write_csv(path, sensitivity)
+    elif path.exists():
+        path.unlink()
+
+
+def _replication_meta(rep: Replicated) -> dict:
+    meta = {"replications": rep.replications}
+    if rep.precision is not None:
+        meta.update({"replications_rule": "auto (Hoad, Robinson and Davies 2010)",
+                     "precision": rep.precision, "budget": rep.budget,
+                     "replications_needed": rep.needed, "precision_reached": rep.precise})
+    return meta
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "-" for c in name).strip("-")[:60] or "s"
+
+
+@dataclass
+class ResultFolder:
+    """A result folder read back: its metadata, tables and scenarios."""
+    folder: Path
+    meta: dict
+    tables: dict[str, pd.DataFrame]
+    scenarios: list[Scenario]
+    sources: list[str]
+
+    @property
+    def kind(self) -> str:
+        return self.meta["kind"]
+
+
+def read_results(folder) -> ResultFolder:
+    folder = Path(folder)
+    run_file = folder / RUN_FILE
+    if not run_file.is_file():
+        raise UserError(f"{folder}: not a results folder (no {RUN_FILE}); "
+                        "write one with tipkit sim run, compare or sweep")
+    meta = json.loads(run_file.read_text(encoding="utf-8"))
+    tables = {path.stem: pd.read_csv(path) for path in sorted(folder.glob("*.csv"))}
+    scenarios, sources = [], []
+    for path in sorted((folder / "scenarios").glob("*.yaml")):
+        if path.name.endswith(".source.yaml"):
+            continue
+        scenarios.append(Scenario.from_mapping(yaml.safe_load(path.read_text("utf-8")),
+                                               where=str(path)))
+        src = path.with_name(path.stem + ".source.yaml")
+        sources.append(src.read_text("utf-8") if src.is_file() else "")
+    return ResultFolder(folder, meta, tables, scenarios, sources)

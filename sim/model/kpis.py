@@ -1,0 +1,170 @@
+"""What one run reports: the tally a replication keeps as it goes (counts and streaming wait
+summaries, never per-traveller records) and the key performance indicators computed from it."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+from tipkit.sim.experiments.stats import WaitSummary
+
+GROUPS = ("woman", "man", "trans", "gender_unknown", "child", "adult", "age_unknown",
+          "own_document", "forged_document", "not_own_document")
+
+
+@dataclass(frozen=True)
+class KPI:
+    name: str
+    label: str
+    form: str              # how to print it: "share", "minutes", "count", "rate", "number"
+    headline: bool = False  # held to --precision by --replications auto
+    better: str = ""       # "higher", "lower" or "" (no direction)
+
+
+KPIS = (
+    KPI("identification_rate", "Victims identified (share of victims who crossed)", "share",
+        True, "higher"),
+    *(KPI(f"identification_rate.{g}", f"  identified: {g.replace('_', ' ')}", "share", False,
+          "higher") for g in GROUPS),
+    KPI("victims", "Victims who crossed", "count"),
+    KPI("identified", "Victims identified", "count", False, "higher"),
+    KPI("flag_ppv", "Flags that were victims (positive predictive value)", "share", False,
+        "higher"),
+    KPI("flags_per_10k", "Travellers flagged per 10,000", "rate", True),
+    # rare events (often none in a day): reported everywhere, but not held to a relative precision
+    KPI("false_referrals_per_10k", "False referrals per 10,000 travellers", "rate", False,
+        "lower"),
+    KPI("desk_wait_mean", "Desk wait, mean (min)", "minutes", True, "lower"),
+    KPI("desk_wait_p95", "Desk wait, 95th percentile (min)", "minutes", False, "lower"),
+    KPI("desk_within_target", "Desk waits within the service-level target", "share", False,
+        "higher"),
+    KPI("egate_wait_mean", "E-gate wait, mean (min)", "minutes", False, "lower"),
+    KPI("egate_wait_p95", "E-gate wait, 95th percentile (min)", "minutes", False, "lower"),
+    KPI("egate_within_target", "E-gate waits within the service-level target", "share", False,
+        "higher"),
+    KPI("secondary_wait_mean", "Secondary-inspection wait, mean (min)", "minutes", False, "lower"),
+    KPI("officer_utilisation", "Desk officer utilisation", "share"),
+    KPI("secondary_utilisation", "Secondary-inspection utilisation", "share"),
+    KPI("egate_utilisation", "E-gate utilisation", "share"),
+    KPI("missed_time_pressure", "Victims not flagged because of time pressure", "count", False,
+        "lower"),
+    KPI("referrals", "Referrals to service providers", "count"),
+    KPI("shelter_occupancy", "Shelter beds occupied, time average", "number"),
+    KPI("refused_referrals", "Referrals refused (shelter full)", "count", False, "lower"),
+    KPI("referrals_waiting", "Referrals still waiting for a bed at the end", "count", False,
+        "lower"),
+    KPI("travellers", "Travellers", "count"),
+)
+KPI_BY_NAME = {k.name: k for k in KPIS}
+HEADLINE = tuple(k.name for k in KPIS if k.headline)
+
+
+class Tally:
+    """The running counts of one replication (after its warm-up)."""
+
+    def __init__(self, desk_target_seconds: float, egate_target_seconds: float):
+        self.desk_target = desk_target_seconds
+        self.egate_target = egate_target_seconds
+        self.travellers = 0
+        self.victims = 0
+        self.crossed = Counter()
+        self.identified_in = Counter()
+        self.flags = 0
+        self.flagged_victims = 0
+        self.missed_pressure = 0
+        self.identified = 0
+        self.false_referrals = 0
+        self.refused_referrals = 0
+        self.referrals_waiting = 0
+        self.referrals_placed = 0
+        self.desk_wait = WaitSummary()
+        self.egate_wait = WaitSummary()
+        self.secondary_wait_total = 0.0
+        self.secondary_interviews = 0
+        self.secondary_busy = 0.0
+        self.egate_busy = 0.0
+        self.queue_samples = 0
+        self.queue_sampled_total = 0
+        self.beds_occupied = 0
+        self.bed_seconds = 0.0
+        self._bed_since = 0.0
+        self.warmup = 0.0
+        self.kpis: dict[str, float] = {}
+
+    def traveller_crossed(self, victim) -> None:
+        self.travellers += 1
+        if victim is not None:
+            self.victims += 1
+            self.crossed[victim.gender] += 1
+            self.crossed[victim.age] += 1
+            self.crossed[victim.document] += 1
+
+    def screened(self, victim, flagged: bool, flagged_without_pressure: bool) -> None:
+        if flagged:
+            self.flags += 1
+            if victim is not None:
+                self.flagged_victims += 1
+        elif flagged_without_pressure and victim is not None:
+            self.missed_pressure += 1
+
+    def interviewed(self, victim, confirmed: bool) -> None:
+        self.secondary_interviews += 1
+        if victim is not None and confirmed:
+            self.identified += 1
+            self.identified_in[victim.gender] += 1
+            self.identified_in[victim.age] += 1
+            self.identified_in[victim.document] += 1
+        elif confirmed:
+            self.false_referrals += 1
+
+    def bed_change(self, now: float, change: int) -> None:
+        start = max(self._bed_since, self.warmup)
+        if now > start:
+            self.bed_seconds += self.beds_occupied * (now - start)
+        self._bed_since = now
+        self.beds_occupied += change
+
+    def finish(self, now: float, border) -> None:
+        """Close the books at the end of the run and compute the KPIs."""
+        self.bed_change(now, 0)
+        s = border.scenario
+        horizon = max(now - self.warmup, 1e-9)
+        officers_busy = sum(o.busy for o in border.desks.officers)
+        self.kpis = replication_kpis(self, s, horizon, officers_busy, border.desks.duty_seconds)
+
+
+def replication_kpis(t: Tally, s, horizon: float, officers_busy: float, duty_seconds: float
+                     ) -> dict[str, float]:
+    def ratio(a, b, scale=1.0):
+        return a / b * scale if b else math.nan
+
+    out = {"identification_rate": ratio(t.identified, t.victims)}
+    for g in GROUPS:
+        out[f"identification_rate.{g}"] = ratio(t.identified_in[g], t.crossed[g])
+    referrals = t.referrals_placed + t.refused_referrals + t.referrals_waiting
+    gates = s.egates.gates
+    out.update({
+        "victims": float(t.victims),
+        "identified": float(t.identified),
+        "flag_ppv": ratio(t.flagged_victims, t.flags),
+        "flags_per_10k": ratio(t.flags, t.travellers, 1e4),
+        "false_referrals_per_10k": ratio(t.false_referrals, t.travellers, 1e4),
+        "desk_wait_mean": t.desk_wait.mean / 60,
+        "desk_wait_p95": t.desk_wait.quantile(0.95) / 60,
+        "desk_within_target": t.desk_wait.share_within(t.desk_target),
+        "egate_wait_mean": t.egate_wait.mean / 60 if gates else math.nan,
+        "egate_wait_p95": t.egate_wait.quantile(0.95) / 60 if gates else math.nan,
+        "egate_within_target": t.egate_wait.share_within(t.egate_target) if gates else math.nan,
+        "secondary_wait_mean": ratio(t.secondary_wait_total, t.secondary_interviews) / 60,
+        "officer_utilisation": ratio(officers_busy, duty_seconds),
+        "secondary_utilisation": ratio(t.secondary_busy, s.secondary.specialists * horizon),
+        "egate_utilisation": ratio(t.egate_busy, gates * horizon) if gates else math.nan,
+        "missed_time_pressure": float(t.missed_pressure),
+        "referrals": float(referrals),
+        "shelter_occupancy": t.bed_seconds / horizon,
+        "refused_referrals": float(t.refused_referrals),
+        "referrals_waiting": float(t.referrals_waiting),
+        "travellers": float(t.travellers),
+    })
+    return out

@@ -1,0 +1,2 @@
+"""The policy report: plain-language answer, charts (Plotly in HTML, matplotlib PNG) and tables,
+from a result folder."""

@@ -1,0 +1,234 @@
+"""`tipkit synth evaluate`: how faithful and how safe a release is, measured against the real data.
+
+Fidelity (k-way marginal scores, SDMetrics reports), privacy (classes, rare combinations, records
+reproduced, distance to closest record, l-diversity) and the cost of protection, as one dict.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations
+
+import numpy as np
+import pandas as pd
+
+
+def _joint_codes(real: pd.DataFrame, synthetic: pd.DataFrame, columns):
+    """Both tables' values as integer codes over their union, column by column."""
+    real_codes, synth_codes, sizes = [], [], []
+    for c in columns:
+        codes, uniques = pd.factorize(pd.concat([real[c], synthetic[c]], ignore_index=True))
+        real_codes.append(codes[: len(real)])
+        synth_codes.append(codes[len(real):])
+        sizes.append(len(uniques))
+    return np.column_stack(real_codes), np.column_stack(synth_codes), np.array(sizes)
+
+
+def marginal_scores(real: pd.DataFrame, synthetic: pd.DataFrame, columns, length: int):
+    """NIST k-marginal style: for every `length` columns, 1 - total variation distance between
+    the real and synthetic tables. Returns {combination: score}."""
+    r, s, sizes = _joint_codes(real, synthetic, columns)
+    scores = {}
+    for combo in combinations(range(len(columns)), length):
+        shape = tuple(sizes[list(combo)])
+        a = np.bincount(np.ravel_multi_index(tuple(r[:, j] for j in combo), shape),
+                        minlength=int(np.prod(shape))) / max(len(real), 1)
+        b = np.bincount(np.ravel_multi_index(tuple(s[:, j] for j in combo), shape),
+                        minlength=int(np.prod(shape))) / max(len(synthetic), 1)
+        scores[tuple(columns[j] for j in combo)] = 1.0 - 0.5 * float(np.abs(a - b).sum())
+    return scores
+
+
+def mean_score(real, synthetic, columns, length: int) -> float:
+    scores = marginal_scores(real, synthetic, columns, length)
+    return float(np.mean(list(scores.values()))) if scores else float("nan")
+
+
+def _codes_over(tables, columns):
+    """Each table as integer codes over the union of their values, column by column."""
+    out = [np.empty((len(t), len(columns)), dtype=np.int64) for t in tables]
+    for j, c in enumerate(columns):
+        codes, _ = pd.factorize(pd.concat([t[c] for t in tables], ignore_index=True))
+        start = 0
+        for i, t in enumerate(tables):
+            out[i][:, j] = codes[start:start + len(t)]
+            start += len(t)
+    return out
+
+
+def closest_distances(rows: np.ndarray, others: np.ndarray, exclude_self: bool = False):
+    """For each of `rows`, the number of columns in which the closest of `others` differs
+    (Hamming distance). With `exclude_self`, `rows` is `others` and a row is not its own match."""
+    found = np.empty(len(rows), dtype=np.int64)
+    for start in range(0, len(rows), 256):
+        chunk = rows[start:start + 256]
+        distance = (chunk[:, None, :] != others[None, :, :]).sum(axis=2)
+        if exclude_self:
+            distance[np.arange(len(chunk)), np.arange(start, start + len(chunk))] = 10 ** 6
+        found[start:start + len(chunk)] = distance.min(axis=1)
+    return found
+
+
+def distance_to_closest(real: pd.DataFrame, synthetic: pd.DataFrame, columns, holdout=None):
+    """Distance to closest real record: of released rows, against the baseline of a holdout's
+    rows (or, without a holdout, of each real record to the other real records)."""
+    tables = [real, synthetic] + ([holdout] if holdout is not None else [])
+    coded = _codes_over(tables, columns)
+    real_rows, real_counts = np.unique(coded[0], axis=0, return_counts=True)
+
+    def summary(rows, weights, distances):
+        weights = weights / weights.sum()
+        return {"exact_match_share": float(weights[distances == 0].sum()),
+                "mean_distance": float((weights * distances).sum())}
+
+    synth_rows, synth_counts = np.unique(coded[1], axis=0, return_counts=True)
+    released = summary(synth_rows, synth_counts, closest_distances(synth_rows, real_rows))
+    if holdout is not None:
+        rows, counts = np.unique(coded[2], axis=0, return_counts=True)
+        baseline = summary(rows, counts, closest_distances(rows, real_rows))
+        kind = "holdout records"
+    else:
+        # A real record shares its row with another record when its row occurs twice or more.
+        own = closest_distances(real_rows, real_rows, exclude_self=True)
+        own = np.where(real_counts > 1, 0, own)
+        baseline = summary(real_rows, real_counts, own)
+        kind = "each real record against the others"
+    return {"release": released, "baseline": baseline, "baseline_kind": kind}
+
+
+def l_diversity(synthetic: pd.DataFrame, quasi_identifiers, sensitive: str) -> dict:
+    """How many distinct values of `sensitive` each quasi-identifier class holds."""
+    distinct = synthetic.groupby(list(quasi_identifiers), sort=False)[sensitive].nunique()
+    return {"column": sensitive, "smallest_l": int(distinct.min()) if len(distinct) else 0,
+            "classes": int(len(distinct)),
+            "classes_with_one_value": int((distinct == 1).sum())}
+
+
+def _sdmetrics(real: pd.DataFrame, synthetic: pd.DataFrame, columns) -> dict:
+    from sdmetrics.reports import DiagnosticReport, QualityReport
+
+    metadata = {"tables": {"cases": {"columns": {c: {"sdtype": "categorical"} for c in columns}}}}
+    found = {}
+    for name, report in (("quality", QualityReport()), ("diagnostic", DiagnosticReport())):
+        report.generate({"cases": real[list(columns)]}, {"cases": synthetic[list(columns)]},
+                        metadata, verbose=False)
+        properties = report.get_properties()
+        found[name] = {"score": float(report.get_score()),
+                       "properties": {str(r["Property"]): float(r["Score"])
+                                      for _, r in properties.iterrows()}}
+    return found
+
+
+def evaluate_release(real_path, release_path, k: int = 11, quasi_identifiers=None,
+                     sensitive=None, holdout=None, sdmetrics: bool = True) -> dict:
+    """Every number of the evaluation report, for one release against the real records."""
+    from tipkit.synth.microdata.readers import read_cases
+    from tipkit.synth.release.guarantees import rare_combinations, smallest_class, unique_records
+    from tipkit.synth.release.folder import read_release
+    from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, MISSING, OTHER
+    from tipkit.errors import UserError
+
+    cases, _ = read_release(release_path)
+    columns = [c for c in cases.columns if c != CASE_ID]
+    real = read_cases(real_path).table
+    absent = [c for c in columns if c not in real.columns]
+    if absent:
+        raise UserError(f"{real_path} has no column {absent[0]!r} of the release")
+    real = real[columns]
+    synthetic = cases[columns]
+    held = read_cases(holdout).table[columns] if holdout else None
+    if quasi_identifiers:
+        unknown = [q for q in quasi_identifiers if q not in columns]
+        if unknown:
+            raise UserError(f"quasi-identifier {unknown[0]!r} is not a column of the release")
+    qi = list(quasi_identifiers or [q for q in DEFAULT_QUASI_IDENTIFIERS if q in columns])
+    if sensitive is None:
+        sensitive = "isSexualExploit" if "isSexualExploit" in columns and \
+            "isSexualExploit" not in qi else next((c for c in columns if c not in qi), None)
+    elif sensitive not in columns:
+        raise UserError(f"sensitive column {sensitive!r} is not a column of the release")
+
+    fidelity = {f"{r}-way": mean_score(real, synthetic, columns, r) for r in (1, 2, 3)
+                if r <= len(columns)}
+    per_column = {c[0]: s for c, s in marginal_scores(real, synthetic, columns, 1).items()}
+    pairs = {f"{a} x {b}": s for (a, b), s in marginal_scores(real, synthetic, columns, 2).items()}
+
+    uniques = unique_records(real, qi)
+    reappear = len(uniques.merge(synthetic[qi].drop_duplicates(), how="inner"))
+    in_release = real[qi].merge(synthetic[qi].drop_duplicates(), how="left", indicator=True)
+    privacy = {
+        "quasi_identifiers": qi,
+        "k": k,
+        "smallest_class": smallest_class(synthetic, qi),
+        "rare_combinations": {str(n): c for n, c in
+                              rare_combinations(synthetic, columns, k, 3).items()},
+        "real_unique_records": len(uniques),
+        "real_unique_reappearing_share": reappear / len(uniques) if len(uniques) else 0.0,
+        "distance_to_closest_record": distance_to_closest(real, synthetic, columns, held),
+        "l_diversity": l_diversity(synthetic, qi, sensitive) if sensitive else None,
+    }
+    cost = {
+        "release_rows": len(synthetic),
+        "real_rows": len(real),
+        "record_expansion": len(synthetic) / max(len(real), 1),
+        "real_rows_whose_class_is_absent_share":
+            float((in_release["_merge"] == "left_only").mean()),
+        "values_other": {c: int((synthetic[c] == OTHER).sum()) for c in columns},
+        "values_other_in_real": {c: int((real[c] == OTHER).sum()) for c in columns},
+        "values_blank": {c: int((synthetic[c] == MISSING).sum()) for c in columns},
+        "values_blank_in_real": {c: int((real[c] == MISSING).sum()) for c in columns},
+    }
+    result = {
+        "real": str(real_path), "release": str(release_path), "columns": columns,
+        "fidelity": {"marginal_scores": fidelity, "one_way_by_column": per_column,
+                     "two_way_by_pair": pairs},
+        "privacy": privacy, "cost_of_protection": cost,
+    }
+    if sdmetrics:
+        result["fidelity"]["sdmetrics"] = _sdmetrics(real, synthetic, columns)
+    result["summary"] = plain_summary(result)
+    return result
+
+
+def plain_summary(result: dict) -> list[str]:
+    """A few sentences for a reader who is not a statistician."""
+    f = result["fidelity"]["marginal_scores"]
+    p = result["privacy"]
+    c = result["cost_of_protection"]
+    rare = sum(p["rare_combinations"].values())
+    weakest = min(result["fidelity"]["two_way_by_pair"].items(), key=lambda kv: kv[1],
+                  default=(None, None))
+    lines = [
+        f"Counts of single columns in the release match the real records to "
+        f"{100 * f['1-way']:.1f}%, counts of pairs of columns to {100 * f.get('2-way', 1):.1f}%, "
+        f"and of three columns together to {100 * f.get('3-way', 1):.1f}% "
+        "(100% would be identical tables).",
+        f"Every group of people who share {', '.join(p['quasi_identifiers'])} in the release "
+        f"has at least {p['smallest_class']} members"
+        + (f" (the required minimum is {p['k']})." if p['smallest_class'] >= p['k'] else
+           f", FEWER than the required {p['k']}: this release is not safe to publish."),
+        (f"No combination of up to three values is rarer than {p['k']} rows."
+         if rare == 0 else f"{rare} combinations of up to three values are rarer than "
+         f"{p['k']} rows: this release is not safe to publish."),
+        f"Of the {p['real_unique_records']} real people who are unique on these attributes, "
+        f"{100 * p['real_unique_reappearing_share']:.1f}% have a matching group in the release.",
+        f"The release has {c['release_rows']} rows for {c['real_rows']} real records.",
+    ]
+    if weakest[0]:
+        lines.append(f"The pair of columns least well kept is {weakest[0]} "
+                     f"({100 * weakest[1]:.1f}%).")
+    return lines
+
+
+def write_evaluation(result: dict, out) -> tuple:
+    """Write the HTML report and, beside it, the JSON with the same numbers."""
+    import json
+    from pathlib import Path
+
+    from tipkit.synth.evaluate.html import render
+
+    out = Path(out)
+    data = out.with_suffix(".json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    data.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+    out.write_text(render(result))
+    return out, data

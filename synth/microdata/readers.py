@@ -1,0 +1,173 @@
+"""Readers for case records in the CTDC formats and our own: every value as text, coded our way.
+
+Handles the CTDC Global Dataset (63 columns), the Global Synthetic Dataset (27 fields) and tipkit
+releases, in CSV or Parquet, with the codebook's pitfalls: -99, Unknown, 00, Namibia's NA, "--".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from tipkit.synth.microdata.domain import normalise_column
+from tipkit.synth.release.folder import read_table
+from tipkit.synth.release.schema import CASE_COLUMNS, CASE_ID, MISSING
+from tipkit.errors import UserError
+
+# The CTDC Global Dataset (k-anonymised microdata 2017-2020), in its column order.
+GLOBAL_DATASET_COLUMNS = (
+    "yearOfRegistration", "Datasource", "gender", "ageBroad", "majorityStatus",
+    "majorityStatusAtExploit", "majorityEntry", "citizenship", "meansOfControlDebtBondage",
+    "meansOfControlTakesEarnings", "meansOfControlRestrictsFinancialAccess",
+    "meansOfControlThreats", "meansOfControlPsychologicalAbuse", "meansOfControlPhysicalAbuse",
+    "meansOfControlSexualAbuse", "meansOfControlFalsePromises",
+    "meansOfControlPsychoactiveSubstances", "meansOfControlRestrictsMovement",
+    "meansOfControlRestrictsMedicalCare", "meansOfControlExcessiveWorkingHours",
+    "meansOfControlUsesChildren", "meansOfControlThreatOfLawEnforcement",
+    "meansOfControlWithholdsNecessities", "meansOfControlWithholdsDocuments",
+    "meansOfControlOther", "meansOfControlNotSpecified", "meansOfControlConcatenated",
+    "isForcedLabour", "isSexualExploit", "isOtherExploit", "isSexAndLabour", "isForcedMarriage",
+    "isForcedMilitary", "isOrganRemoval", "isSlaveryAndPractices", "typeOfExploitConcatenated",
+    "typeOfLabourAgriculture", "typeOfLabourAquafarming", "typeOfLabourBegging",
+    "typeOfLabourConstruction", "typeOfLabourDomesticWork", "typeOfLabourHospitality",
+    "typeOfLabourIllicitActivities", "typeOfLabourManufacturing", "typeOfLabourMiningOrDrilling",
+    "typeOfLabourPeddling", "typeOfLabourTransportation", "typeOfLabourOther",
+    "typeOfLabourNotSpecified", "typeOfLabourConcatenated", "typeOfSexProstitution",
+    "typeOfSexPornography", "typeOfSexRemoteInteractiveServices",
+    "typeOfSexPrivateSexualServices", "typeOfSexConcatenated", "isAbduction",
+    "RecruiterRelationship", "CountryOfExploitation", "recruiterRelationIntimatePartner",
+    "recruiterRelationFriend", "recruiterRelationFamily", "recruiterRelationOther",
+    "recruiterRelationUnknown",
+)
+# Global Synthetic fields that some versions name differently.
+SYNTHETIC_ALIASES = {
+    "sectorOfLabourAgriculture": "typeOfLabourAgriculture",
+    "sectorOfLabourConstruction": "typeOfLabourConstruction",
+    "sectorOfLabourDomesticWork": "typeOfLabourDomesticWork",
+    "sectorOfLabourHospitality": "typeOfLabourHospitality",
+    "sectorOfSexProstitution": "typeOfSexProstitution",
+    "sectorOfSexPornography": "typeOfSexPornography",
+}
+# Global Synthetic fields that merge several Global Dataset flags (1 if any flag is 1).
+MERGED_FLAGS = {
+    "meansDebtBondageEarnings": ("meansOfControlDebtBondage", "meansOfControlTakesEarnings"),
+    "meansThreats": ("meansOfControlThreats",),
+    "meansAbusePsyPhySex": ("meansOfControlPsychologicalAbuse", "meansOfControlPhysicalAbuse",
+                            "meansOfControlSexualAbuse"),
+    "meansFalsePromises": ("meansOfControlFalsePromises",),
+    "meansDrugsAlcohol": ("meansOfControlPsychoactiveSubstances",),
+    "meansDenyBasicNeeds": ("meansOfControlWithholdsNecessities",),
+    "meansExcessiveWorkHours": ("meansOfControlExcessiveWorkingHours",),
+    "meansWithholdDocs": ("meansOfControlWithholdsDocuments",),
+}
+GLOBAL_DATASET = "CTDC Global Dataset"
+GLOBAL_SYNTHETIC = "CTDC Global Synthetic Dataset"
+TIPKIT = "tipkit release"
+_GLOBAL_ONLY = set(GLOBAL_DATASET_COLUMNS) - set(CASE_COLUMNS)
+_GLOBAL_CODES = {"-99", "Female", "Male", "Transgender/NonConforming", "Unknown", "00"}
+
+
+@dataclass
+class CaseRecords:
+    """Case records read from a file, coded as in our releases (blank = missing)."""
+
+    table: pd.DataFrame
+    source_format: str
+    path: Path
+    out_of_domain: dict[str, dict[str, int]] = field(default_factory=dict)
+    # The input's caseId column (never released: only to link journey legs to their case).
+    case_ids: pd.Series | None = None
+    # Journey legs, if the input has them (tipkit.synth.microdata.journeys.read_input): a "case" column with the
+    # row of `table` each leg belongs to, and the leg columns coded as in our releases.
+    legs: pd.DataFrame | None = None
+    legs_path: Path | None = None
+
+
+def read_text(path: Path, what: str = "case records") -> pd.DataFrame:
+    """A user's table read as text, with one-line errors for a missing, empty or unreadable file."""
+    if not path.is_file():
+        raise UserError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise UserError(f"{path} is empty")
+    try:
+        return read_table(path)  # text only: "00" stays "00" and Namibia's "NA" a country
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError,
+            ValueError, OSError) as error:
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise UserError(f"{path} is not a CSV or Parquet table of {what} ({first})")
+
+
+def detect_format(columns, sample: pd.DataFrame) -> str:
+    """Which known format a table is in, from its column names and (where they overlap) codes."""
+    names = set(columns)
+    if names & _GLOBAL_ONLY:
+        return GLOBAL_DATASET
+    if CASE_ID in names:
+        return TIPKIT
+    if names & set(SYNTHETIC_ALIASES) or names - set(GLOBAL_DATASET_COLUMNS):
+        return GLOBAL_SYNTHETIC
+    # The shared column names: the Global Dataset's codes (-99, Female, alpha-2) give it away.
+    values = set(pd.unique(sample.head(2000).to_numpy().ravel()))
+    two_letter = any(len(str(v)) == 2 and str(v).isalpha() for v in
+                     pd.unique(sample.get("citizenship", pd.Series(dtype=str)).head(2000)))
+    return GLOBAL_DATASET if values & _GLOBAL_CODES or two_letter else GLOBAL_SYNTHETIC
+
+
+def _merge_flags(table: pd.DataFrame) -> pd.DataFrame:
+    """Global Dataset means-of-control flags as the Global Synthetic's merged fields."""
+    merged = {}
+    for target, sources in MERGED_FLAGS.items():
+        present = [s for s in sources if s in table.columns]
+        if not present or target in table.columns:
+            continue
+        flags = table[present]
+        any_one = (flags == "1").any(axis=1)
+        all_zero = (flags == "0").all(axis=1)
+        merged[target] = pd.Series(MISSING, index=table.index).mask(all_zero, "0").mask(any_one, "1")
+    kept = table.drop(columns=[s for t in merged for s in MERGED_FLAGS[t] if s in table.columns])
+    return pd.concat([kept, pd.DataFrame(merged, index=table.index)], axis=1)
+
+
+def read_cases(path, columns=None, years: tuple[int, int] | None = None) -> CaseRecords:
+    """Read case records in any known format, keep `columns` (default: all), code values our way.
+
+    Values outside a column's public list (a code that is no ISO 3166 country, a year outside
+    `years`) become "Other" and are counted in `out_of_domain`, never silently dropped."""
+    path = Path(path)
+    raw = read_text(path)
+    if raw.shape[1] == 0 or len(raw) == 0:
+        raise UserError(f"{path} has no case records")
+    raw.columns = [str(c).strip() for c in raw.columns]
+    known = set(GLOBAL_DATASET_COLUMNS) | set(CASE_COLUMNS) | set(SYNTHETIC_ALIASES) | {CASE_ID}
+    if not set(raw.columns) & (known - {CASE_ID}):
+        raise UserError(
+            f"{path} is in none of the known formats (CTDC Global Dataset, CTDC Global Synthetic, "
+            f"tipkit release): none of its columns is a CTDC field")
+    source_format = detect_format(raw.columns, raw)
+    case_ids = raw[CASE_ID].astype(str).str.strip() if CASE_ID in raw.columns else None
+    table = raw.rename(columns=SYNTHETIC_ALIASES)
+    if source_format == GLOBAL_DATASET:
+        table = _merge_flags(table)
+    if columns:
+        if CASE_ID in columns:
+            raise UserError(f"{CASE_ID} is an identifier and is never released: leave it out of --columns")
+        missing = [c for c in columns if c not in table.columns]
+        if missing:
+            raise UserError(f"{path} has no column {missing[0]!r} (it has: {', '.join(table.columns)})")
+        table = table[list(columns)]
+    else:
+        unknown = [c for c in table.columns if c not in known | set(MERGED_FLAGS)]
+        if unknown:
+            raise UserError(f"{path}: column {unknown[0]!r} is in none of the known formats "
+                            f"(pick the columns to release with --columns)")
+        table = table.drop(columns=[CASE_ID], errors="ignore")
+    out_of_domain = {}
+    coded = {}
+    for name in table.columns:
+        coded[name], outside = normalise_column(name, table[name], years)
+        if outside:
+            out_of_domain[name] = outside
+    return CaseRecords(pd.DataFrame(coded, index=table.index), source_format, path, out_of_domain,
+                       case_ids)

@@ -1,0 +1,200 @@
+"""Build a release from published figures: fit the joint, draw profiles, size them, fill, expand.
+
+`build_release` is pure (tables in memory); `generate` writes the folder and re-reads it to check
+every guarantee before the folder is moved into place.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tipkit.synth.published import consistency, profiles as prof
+from tipkit.synth.published.checks import Measured, measure_release
+from tipkit.synth.published.figures import PublishedFigures, load_figures
+from tipkit.synth.published.priors import Priors, load_priors
+from tipkit.synth.release.folder import read_release, write_release
+from tipkit.synth.release.schema import (CASE_COLUMNS, CASE_ID, DEFAULT_QUASI_IDENTIFIERS, JOURNEY_COLUMNS,
+                          LEG_COUNT, LEG_ID, LEG_TABLE_COLUMNS)
+from tipkit.errors import UserError
+
+# One random stream per random input, all spawned from the one seed, in this fixed order.
+STREAMS = ("profiles", "missing", "legs", "sizing", "priors", "order")
+_ATTEMPTS = 4  # fresh profile draws (with more profiles each time) before giving up
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked for."""
+
+    figures_path: Path
+    cases: int
+    k: int = 11
+    seed: int = 7
+    quasi_identifiers: tuple[str, ...] = DEFAULT_QUASI_IDENTIFIERS
+    reporting_length: int = 3
+    relax: bool = False
+    fmt: str = "csv"
+
+    def validate(self) -> None:
+        if self.k < 2:
+            raise UserError(f"--k must be at least 2 (got {self.k})")
+        if self.cases < self.k:
+            raise UserError(f"--cases ({self.cases}) must be at least k ({self.k})")
+        if self.reporting_length < 1:
+            raise UserError("--reporting-length must be at least 1")
+        unknown = [c for c in self.quasi_identifiers if c not in CASE_COLUMNS]
+        if unknown:
+            raise UserError(f"--quasi-identifiers names unknown column {unknown[0]!r}")
+        if self.seed < 0:
+            raise UserError("--seed must not be negative")
+
+
+@dataclass
+class Release:
+    """A built release, in memory, with what is needed to describe it."""
+
+    request: Request
+    cases: pd.DataFrame
+    legs: pd.DataFrame
+    analysis: consistency.Analysis
+    priors: Priors
+    profiles: int
+    leg_range: tuple[float, float] | None
+    measured: Measured
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
+def scaled_leg_range(figures: PublishedFigures, cases: int) -> tuple[float, float] | None:
+    """The legs the release must have: the published leg count, scaled by cases requested over
+    cases published when the requested number lies outside the published case count."""
+    legs, published = figures.count("leg"), figures.count("case")
+    if legs is None:
+        return None
+    scale = 1.0
+    if published is not None and not published.low <= cases <= published.high:
+        scale = cases / ((published.low + published.high) / 2)
+    return legs.low * scale, legs.high * scale
+
+
+def _profiles(analysis, priors, request, leg_range, streams):
+    """Draw profiles from the fitted joint and size them, retrying with more, smaller profiles."""
+    k, n = request.k, request.cases
+    count = max(1, int(n / (prof.ROWS_PER_PROFILE * k)))
+    for _ in range(_ATTEMPTS):
+        draw = prof.draw_profiles(analysis.solution, analysis.domain, count, streams["profiles"])
+        prof.blank_at_random(draw, analysis.domain, priors, streams["missing"])
+        prof.fill_by_prior(draw, [LEG_COUNT], priors, streams["legs"], np.ones(count))
+        sizes = prof.size_profiles(draw, analysis.figures.figures, n, leg_range, k, streams["sizing"])
+        if sizes is not None:
+            draw.sizes = sizes
+            return draw
+        count = min(n // k, int(count * 1.5) + 1)
+    # Name the figures that cannot be met together at this k: a deletion filter on the last draw.
+    blocking = list(analysis.figures.shares)
+    for figure in list(blocking):
+        trial = [f for f in blocking if f is not figure]
+        if prof.size_profiles(draw, trial, n, leg_range, k, streams["sizing"]) is None:
+            blocking = trial
+    ids = ", ".join(f.id for f in blocking) or "the case and leg counts"
+    raise UserError(
+        f"{n} cases with every record shared by at least k={k} cases leave room for at most "
+        f"{n // k} distinct records, too few to meet figure(s) {ids}: use a smaller --k or more --cases")
+
+
+def _expand(draw: prof.Profiles, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One case row per unit of size, in random order; one leg row per leg of each case."""
+    order = rng.permutation(np.repeat(np.arange(len(draw)), draw.sizes))
+    width = max(6, len(str(len(order))))
+    cases = pd.DataFrame({CASE_ID: [f"C{i:0{width}d}" for i in range(1, len(order) + 1)]})
+    for column in CASE_COLUMNS:
+        cases[column] = draw.columns[column][order]
+    leg_counts = draw.columns[LEG_COUNT].astype(int)[order]
+    case_of_leg = np.repeat(np.arange(len(order)), leg_counts)
+    starts = np.cumsum(leg_counts) - leg_counts
+    leg_index = np.arange(len(case_of_leg)) - starts[case_of_leg] + 1
+    legs = pd.DataFrame({
+        LEG_ID: [f"L{i:0{width + 1}d}" for i in range(1, len(case_of_leg) + 1)],
+        CASE_ID: cases[CASE_ID].to_numpy()[case_of_leg],
+        "legIndex": leg_index.astype(str),
+    })
+    for column in JOURNEY_COLUMNS:
+        legs[column] = draw.columns[column][order][case_of_leg]
+    return cases, legs[list(LEG_TABLE_COLUMNS)]
+
+
+STAGES = ("fitting the joint", "sizing profiles", "filling columns", "measuring", "writing and re-checking")
+
+
+def build_release(request: Request, figures: PublishedFigures | None = None,
+                  priors: Priors | None = None, progress=None) -> Release:
+    """Everything but the writing: analyse the figures, draw and size profiles, fill the columns
+    no figure names from their priors, expand to rows and measure the result.
+    `progress(stage)` is told as each of STAGES is done."""
+    progress = progress or (lambda stage: None)
+    request.validate()
+    seconds = {}
+    clock = time.perf_counter()
+    figures = figures or load_figures(request.figures_path)
+    priors = priors or load_priors(figures.priors_path)
+    analysis = consistency.analyse(figures, priors, relax=request.relax)
+    seconds["fit"] = time.perf_counter() - clock
+    progress(STAGES[0])
+    streams = dict(zip(STREAMS, (np.random.default_rng(s)
+                                 for s in np.random.SeedSequence(request.seed).spawn(len(STREAMS)))))
+    leg_range = scaled_leg_range(analysis.figures, request.cases)
+    clock = time.perf_counter()
+    draw = _profiles(analysis, priors, request, leg_range, streams)
+    seconds["size"] = time.perf_counter() - clock
+    progress(STAGES[1])
+    free = [c for c in CASE_COLUMNS if c not in draw.columns]
+    free.sort(key=lambda c: priors[c].given is not None)  # parents before their children
+    prof.fill_by_prior(draw, free, priors, streams["priors"], draw.sizes.astype(float))
+    cases, legs = _expand(draw, streams["order"])
+    progress(STAGES[2])
+    clock = time.perf_counter()
+    measured = measure_release(cases, legs, analysis.figures.figures, request.quasi_identifiers,
+                               request.k, request.reporting_length)
+    seconds["check"] = time.perf_counter() - clock
+    progress(STAGES[3])
+    return Release(request, cases, legs, analysis, priors, len(draw), leg_range, measured, seconds)
+
+
+def generate(request: Request, out: Path, force: bool = False, progress=None) -> Release:
+    """Build the release, write it atomically, re-read it from disk and check every guarantee;
+    a release that fails a check is never moved into place."""
+    from tipkit.synth.published.datacard import datacard  # the card reads everything; import at use
+
+    if Path(out).exists() and not force:  # fail before the work, not after it
+        raise UserError(f"output folder {out} already exists (use --force to replace it)")
+    release = build_release(request, progress=progress)
+    problems = release.measured.problems(request.k)
+    if problems:
+        raise UserError(f"the release would break its guarantees: {problems[0]}")
+
+    def verify(folder: Path) -> None:
+        cases, legs = read_release(folder)
+        again = measure_release(cases, legs, release.analysis.figures.figures, request.quasi_identifiers,
+                                request.k, request.reporting_length)
+        found = again.problems(request.k)
+        if found or again.figure_values != release.measured.figure_values:
+            raise UserError(f"the written release failed its check: {(found or ['figures differ'])[0]}")
+        _check_metadata(folder / "metadata.json")
+
+    clock = time.perf_counter()
+    write_release(out, release.cases, release.legs, datacard(release), request.fmt, force,
+                  verify=verify)
+    release.seconds["write"] = time.perf_counter() - clock
+    if progress:
+        progress(STAGES[4])
+    return release
+
+
+def _check_metadata(path: Path) -> None:
+    from sdv.metadata import Metadata
+
+    Metadata.load_from_json(str(path)).validate()
