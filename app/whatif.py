@@ -17,7 +17,8 @@ from tipkit.sim.experiments.designs import compare, most_trained, training_sensi
 from tipkit.sim.model.kpis import KPI_BY_NAME
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.model.queueing import offered_utilisation
-from tipkit.sim.model.scenario import Scenario, scenario_source
+from tipkit.sim.model.scenario import Scenario
+from tipkit.sim.model.scenario_files import scenario_source
 from tipkit.errors import UserError
 
 # KPIs the page shows as headline figures, with short names: the three the replications

@@ -28,7 +28,8 @@ from tipkit.sim.model.arrivals import arrival_blocks          # noqa: E402
 from tipkit.sim.model.border import simulate                   # noqa: E402
 from tipkit.sim.model.population import default_release, load_population  # noqa: E402
 from tipkit.sim.experiments.replications import run_replications    # noqa: E402
-from tipkit.sim.model.scenario import Scenario, load_scenario  # noqa: E402
+from tipkit.sim.model.scenario import Scenario  # noqa: E402
+from tipkit.sim.model.scenario_files import load_scenario  # noqa: E402
 from tipkit.sim.model.streams import replication_streams      # noqa: E402
 
 SERVERS, MEAN_SERVICE, RHO, DAYS = 10, 60.0, 0.9, 5

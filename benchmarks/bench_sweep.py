@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from bench_sim import fixture_release                 # noqa: E402
 from tipkit.sim.experiments.designs import sweep                     # noqa: E402
 from tipkit.sim.model.population import load_population            # noqa: E402
-from tipkit.sim.model.scenario import load_scenario                # noqa: E402
+from tipkit.sim.model.scenario_files import load_scenario  # noqa: E402
 
 AXES = {"officers": [6, 8, 10, 12, 14], "training.specialist_share": [0, 0.25, 0.5, 1]}
 

@@ -10,7 +10,7 @@ import pytest
 
 from tipkit.app import whatif
 from tipkit.sim.model.population import load_population
-from tipkit.sim.model.scenario import load_scenario
+from tipkit.sim.model.scenario_files import load_scenario
 from tipkit.errors import UserError
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from tipkit.sim.model.queueing import offered_utilisation
-from tipkit.sim.model.scenario import Scenario, load_scenario
+from tipkit.sim.model.scenario import Scenario
+from tipkit.sim.model.scenario_files import load_scenario
 from tipkit.errors import UserError
 
 from test_sim_support import small_scenario
@@ -169,3 +170,22 @@ def test_specialist_training_takes_precedence_over_basic():
     mix = small_scenario({"training.basic_share": 0.4, "training.specialist_share": 0.8})
     assert mix.training.shares() == pytest.approx({"specialist": 0.8, "basic": 0.2, "none": 0})
     assert mix.officer_levels(10) == ["specialist"] * 8 + ["basic"] * 2
+
+
+def test_code_defaults_are_the_sourced_airport_baseline():
+    """The sourced values live in the YAML: the code's defaults must equal them, so that a
+    scenario leaving a key out runs the cited value, never a second, unsourced one."""
+    baseline = load_scenario(SCENARIOS / "airport-baseline.yaml").to_mapping()
+    defaults = Scenario().to_mapping()
+    for key in ("name", "question"):
+        baseline.pop(key), defaults.pop(key)
+    assert defaults == baseline
+
+
+def test_a_partial_section_keeps_the_level_defaults_but_a_duration_is_given_whole():
+    scenario = Scenario.from_mapping({"screening": {"specialist": {"document": 0.9}},
+                                      "desk": {"service_seconds": {"distribution": "exponential",
+                                                                   "mean": 60}}})
+    assert scenario.screening.specialist.document == 0.9
+    assert scenario.screening.specialist.control == Scenario().screening.specialist.control
+    assert scenario.desk.service_seconds.cap is None       # not merged with the default's cap

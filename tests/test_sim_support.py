@@ -45,12 +45,12 @@ def small_scenario(changes: dict | None = None) -> Scenario:
     maps dotted keys to new values."""
     base = Scenario.from_mapping({
         "name": "small",
-        "arrivals": {"pattern": "hourly", "daily_volume": 3000},
-        "victims": {"share": 0.01},
+        "arrivals": {"pattern": "hourly", "daily_volume": 3000, "hourly_profile": [1] * 24},
+        "victims": {"share": 0.01, "transport": ["bus", "train", "plane", "other"]},
         "officers": 6,
         "training": {"basic_share": 0.5, "specialist_share": 0.0},
         "time_pressure": {"full_at_queue": 20, "noticing_loss": 0.5, "speed_up": 0.2},
-        "shelter": {"beds": 3},
+        "shelter": {"beds": 3, "occupied_at_start": 0},
         "run": {"days": 1},
     })
     return base.with_values(changes) if changes else base

@@ -11,7 +11,7 @@ from tipkit.app.releases import DEFAULT_RELEASE
 from tipkit.app.screens.job_progress import follow
 from tipkit.sim.report.charts import to_plotly
 from tipkit.sim.model.population import load_population
-from tipkit.sim.model.scenario import load_scenario
+from tipkit.sim.model.scenario_files import load_scenario
 from tipkit.sim.report.tables import format_value
 from tipkit.errors import UserError
 

@@ -15,7 +15,8 @@ from tipkit.sim.experiments.designs import (Comparison, Sweep, compare, most_tra
 from tipkit.sim.model.population import VictimPopulation, load_population
 from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.experiments.replications import summary_table
-from tipkit.sim.model.scenario import Scenario, load_scenario, scenario_source
+from tipkit.sim.model.scenario import Scenario
+from tipkit.sim.model.scenario_files import load_scenario, scenario_source
 from tipkit.errors import UserError
 
 Warn = Callable[[str], None]
@@ -95,7 +96,7 @@ def write_travellers_log(path: Path, scenario: Scenario, population: VictimPopul
                 writer.writerow((
                     t.number, f"{t.arrived:.3f}", int(t.counted), int(v is not None),
                     v.gender if v else "", v.age if v else "", v.document if v else "",
-                    "".join(name for name, has in zip("DMCG", v.indicators) if has) if v else "",
+                    "".join(name[0].upper() for name, has in v.indicators._asdict().items() if has) if v else "",
                     t.channel, f"{t.waited:.3f}", int(t.flagged), outcome))
 
             simulate(scenario, population, seed, replication, log=log)

@@ -13,7 +13,7 @@ from scipy.special import ndtri
 from tipkit.sim.model.arrivals import arrival_blocks
 from tipkit.sim.model.kpis import Tally
 from tipkit.sim.model.population import VictimPopulation
-from tipkit.sim.model.scenario import Duration, Scenario
+from tipkit.sim.model.scenario import INDICATORS, Duration, Indicators, Scenario
 from tipkit.sim.model.streams import replication_streams
 
 HOUR = 3600.0
@@ -239,10 +239,9 @@ def _noticed(traveller: Traveller, noticing, false_alarm: float, attention: floa
     victim = traveller.victim
     if victim is None:
         return False
-    carried = victim.indicators
-    notice = draws.notice
-    for k in range(4):
-        if carried[k] and notice[k][i] < noticing[k] * attention:
+    # Indicators by name: what the victim carries, this traveller's draws, the screener's odds.
+    for carried, notice, odds in zip(victim.indicators, draws.notice, noticing):
+        if carried and notice[i] < odds * attention:
             return True
     return False
 
@@ -309,8 +308,8 @@ class TravellerDraws:
         self.uses_egate = (streams["egate_choice"].random(n) < s.egates.eligible_share).tolist()
         self.egate_fails = (streams["egate_failure"].random(n) < s.egates.failure_share).tolist()
         self.egate_service = _durations(s.egates.service_seconds, streams["egate_service"].random(n))
-        self.notice = tuple(streams[f"notice_{name}"].random(n).tolist()
-                            for name in ("document", "minor", "control", "group"))
+        self.notice = Indicators(*(streams[f"notice_{name}"].random(n).tolist()
+                                   for name in INDICATORS))
         self.false_alarm = streams["false_alarm"].random(n).tolist()
         self.interview = _durations(s.secondary.interview_minutes,
                                     streams["interview"].random(n), 60.0)

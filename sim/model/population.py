@@ -12,6 +12,7 @@ import tipkit.sim
 from tipkit.synth.release import schema
 from tipkit.synth.release.folder import read_release
 from tipkit.errors import UserError
+from tipkit.sim.model.scenario import Indicators
 
 DEFAULT_RELEASE = "releases/iom-2018"
 
@@ -25,9 +26,9 @@ DOCUMENT_GROUPS = {"own": "own_document", "forged": "forged_document",
 
 
 class VictimProfile(NamedTuple):
-    """One victim as the border sees them. `indicators` follows scenario.INDICATORS:
-    (document forged or not own, a minor, signs of control or prior exploitation, in a group)."""
-    indicators: tuple[bool, bool, bool, bool]
+    """One victim as the border sees them: the indicators they carry (a document forged or not
+    their own, a minor, signs of control or prior exploitation, travelling in a group)."""
+    indicators: Indicators
     gender: str      # woman | man | trans | gender_unknown
     age: str         # child | adult | age_unknown
     document: str    # own_document | forged_document | not_own_document | document_unknown
@@ -47,11 +48,6 @@ class VictimPopulation:
         if not kept:
             raise UserError(f"{self.source}: no official-crossing legs by {', '.join(sorted(modes))}")
         return VictimPopulation(self.source, kept)
-
-    def indicator_shares(self) -> dict[str, float]:
-        n = len(self.profiles)
-        return {name: sum(p.indicators[i] for p in self.profiles) / n
-                for i, name in enumerate(("document", "minor", "control", "group"))}
 
 
 def default_release() -> Path:
@@ -85,7 +81,8 @@ def _profile(row) -> VictimProfile:
     age = ("child" if age_band in schema.CHILD_BANDS
            else "adult" if age_band in schema.ADULT_BANDS else "age_unknown")
     document = row.travelDocument
-    indicators = (document in ("forged", "notOwn"), age == "child",
-                  row.exploitedBeforeCrossing == "1", row.travelledInGroup == "1")
+    indicators = Indicators(document=document in ("forged", "notOwn"), minor=age == "child",
+                            control=row.exploitedBeforeCrossing == "1",
+                            group=row.travelledInGroup == "1")
     return VictimProfile(indicators, GENDER_GROUPS.get(row.gender, "gender_unknown"), age,
                          DOCUMENT_GROUPS.get(document, "document_unknown"), row.transportMode)
