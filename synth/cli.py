@@ -166,8 +166,10 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
               help="A release folder (cases.csv or cases.parquet).")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="The HTML report; the JSON with the same numbers goes beside it.")
-@click.option("--k", default=11, show_default=True)
-@click.option("--quasi-identifiers", help="Comma-separated (default: the standard five present).")
+@click.option("--k", type=int, help="The smallest class size to judge by (default: the k the "
+              "release's release.json promises).")
+@click.option("--quasi-identifiers", help="Comma-separated (default: those the release's "
+              "release.json names; without one, the standard five present).")
 @click.option("--sensitive", help="Column for l-diversity (default: isSexualExploit if released).")
 @click.option("--holdout", type=click.Path(path_type=Path),
               help="Records not used for the release: the baseline of distance to closest record.")

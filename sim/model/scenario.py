@@ -109,6 +109,9 @@ class Victims:
     share: float = _number(0.0005, 0.0, 1.0)
     transport: tuple = _texts(("bus", "train", "plane", "other"),
                               ("bus", "train", "plane", "other"))
+    # A release folder, relative to the scenario file that names it; empty: --population, or
+    # the default release (see population.default_release).
+    release: str = _text("")
 
 
 @dataclass(frozen=True)
