@@ -17,8 +17,7 @@ from tipkit.synth.release.manifest import file_problems, manifest_sha256, read_m
 from tipkit.errors import UserError
 
 DEFAULT_RELEASE = Path("releases") / "iom-2018"
-BUILD_DEFAULT = ("tipkit synth generate --published synth/published/iom-2018-border-crossings.yaml "
-                 "--cases 8000 --k 11 --seed 7 --out releases/iom-2018")
+BUILD_DEFAULT = "tipkit synth generate --cases 8000 --k 11 --seed 7 --out releases/iom-2018"
 
 CASE_FIELDS = (schema.CASE_ID, "gender", "ageBroad")
 LEG_FIELDS = (schema.CASE_ID, "borderPoint", "transportMode", "travelDocument",
