@@ -6,6 +6,7 @@ the mechanism, the split and every measurement, and tells no count of the input.
 
 from __future__ import annotations
 
+from tipkit.synth.microdata.domain import DEFAULT_YEARS
 from tipkit.synth.release.schema import CASE_ID, LEG_COLUMNS, LEG_QUASI_IDENTIFIERS, OTHER
 
 
@@ -14,7 +15,7 @@ def datacard(fitted, made) -> str:
     its release.json (`made`, a manifest.Manifest) states them."""
     s = made.settings
     private = made.promised.differential_privacy is not None
-    years = s.options.get("years") or (2000, 2030)
+    years = s.options.get("years") or DEFAULT_YEARS
     columns = [c for c in fitted.cases.columns if c != CASE_ID]
     lines = [
         "# Data card: synthetic case records fitted to case data",

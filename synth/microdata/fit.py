@@ -405,7 +405,8 @@ def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
         format=fmt, engine=s.engine, epsilon=s.epsilon, delta=s.delta, figures=None,
         codebook=None,
         options={"columns": [c for c in fitted.cases.columns if c != CASE_ID],
-                 "years": list(s.years) if s.years else None, "legs": with_legs,
+                 "years": list(s.years or DEFAULT_YEARS) if s.private or s.years else None,
+                 "legs": with_legs,
                  "input_format": fitted.source_format})
     budget = ({key: fitted.budget[key] for key in ("epsilon", "delta", "rho", "rho_spent",
                                                    "mechanism")} if fitted.budget else None)
