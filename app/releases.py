@@ -1,6 +1,6 @@
-"""The datasets page without the page: the releases in a folder, how each was made (read back
-from its data card), its published figures against the values achieved, its privacy guarantee
-in plain words, its main distributions, a new build, and the release as one zip."""
+"""The datasets page without the page: the releases in a folder, how each was made (read from its
+release.json), its published figures against the values achieved, its privacy guarantee in plain
+words, its main distributions, a new build, and the release as one zip."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS
+from tipkit.synth.published import default_figures
+from tipkit.synth.release.checks import ReleaseCheck
+from tipkit.synth.release.manifest import GENERATE, MANIFEST, InputFile, Manifest, sha256_of
 from tipkit.errors import UserError
 
 DEFAULT_RELEASE = "iom-2018"
@@ -37,18 +39,6 @@ ORDERED = ("ageBroad", "yearOfRegistration", "traffickMonths", "legIndex")   # d
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)       # the earliest time a zip can hold: same bytes every time
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How a release was made, as far as its data card says."""
-    kind: str                                  # "published figures" or "case records"
-    figures: str | None = None                 # the figures file named in the command
-    k: int | None = None
-    quasi_identifiers: tuple[str, ...] = DEFAULT_QUASI_IDENTIFIERS
-    reporting_length: int = 3
-    epsilon: float | None = None
-    delta: float | None = None
-
-
 def find_releases(folder: Path) -> list[Path]:
     """Every folder directly in `folder` that holds a release (a cases table), by name."""
     folder = Path(folder)
@@ -56,19 +46,6 @@ def find_releases(folder: Path) -> list[Path]:
         return []
     return sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
                   and any((p / f"cases{s}").is_file() for s in TABLE_SUFFIXES))
-
-
-def default_figures(published: Path) -> Path:
-    """The IOM 2018 figures file. Named as `make demo` names it when the app runs from the
-    project folder, so that the default release built here is the committed one, byte for
-    byte (its data card quotes the command)."""
-    from tipkit.app.settings import DEFAULT_FIGURES
-
-    path = Path(published) / DEFAULT_FIGURES
-    relative = Path("synth/published") / DEFAULT_FIGURES
-    if relative.is_file() and relative.resolve() == path.resolve():
-        return relative
-    return path
 
 
 def ensure_default_release(folder: Path, published: Path, advance=None) -> Path | None:
@@ -121,82 +98,60 @@ def datacard_text(release: Path) -> str:
     return path.read_text(encoding="utf-8") if path.is_file() else ""
 
 
-def recipe(card: str) -> Recipe:
-    """Read the command and guarantees back from a data card (either kind tipkit writes)."""
-    def find(pattern: str):
-        match = re.search(pattern, card)
-        return match.group(1) if match else None
-
-    k = find(r"--k (\d+)") or find(r"k = (\d+)")
-    qis = find(r"--quasi-identifiers ([\w,]+)") or find(r"quasi-identifiers \(([^)]*)\)")
-    length = find(r"--reporting-length (\d+)") or find(r"up to (\d+) values")
-    epsilon, delta = find(r"--epsilon ([\d.e+-]+)"), find(r"--delta ([\d.e+-]+)")
-    return Recipe(
-        kind="published figures" if "synth generate" in card else "case records",
-        figures=find(r"--published (\S+)"),
-        k=int(k) if k else None,
-        quasi_identifiers=tuple(q.strip() for q in qis.split(",") if q.strip()) if qis
-        else DEFAULT_QUASI_IDENTIFIERS,
-        reporting_length=int(length) if length else 3,
-        epsilon=float(epsilon) if epsilon else None,
-        delta=float(delta) if delta else None)
-
-
-def resolve_figures(named: str | None, published: Path) -> Path | None:
-    """The figures file a data card names: as given (from the current folder), or by its
-    name among the published files."""
-    if not named:
+def resolve_figures(named: InputFile | None, published: Path) -> Path | None:
+    """The figures file a release was built from, unchanged: as named (from the current folder),
+    or by its file name among the published files, if its sha256 is the one release.json
+    records."""
+    if named is None:
         return None
-    for candidate in (Path(named), Path(published) / Path(named).name):
-        if candidate.is_file():
+    for candidate in (Path(named.name), Path(published) / Path(named.name).name):
+        if candidate.is_file() and sha256_of(candidate) == named.sha256:
             return candidate
     return None
 
 
 @dataclass
 class Examined:
-    """A release read and measured the way a reader would: its tables, how it was made, each
-    published figure against its achieved value, and its guarantees counted on its rows."""
+    """A release read and measured the way a reader would: its tables, how it was made (its
+    release.json), each published figure against its achieved value, and its guarantees counted
+    on its rows by the release checker."""
     folder: Path
     cases: pd.DataFrame
     legs: pd.DataFrame | None
-    recipe: Recipe
-    figures: pd.DataFrame | None       # as figures_table
+    manifest: Manifest
+    figures: pd.DataFrame | None       # as figures_table; None: no figures file to measure
     smallest_class: int                # on the quasi-identifiers, cases
-    smallest_leg_class: int | None
     rare_combinations: int             # combinations of up to L values in 1..k-1 rows
+    problems: tuple[str, ...] = ()     # changed files, layout or guarantees that fail
 
 
 def examine(release: Path, published: Path) -> Examined:
     from tipkit.synth.published.checks import measure_release
     from tipkit.synth.published.figures import load_figures
-    from tipkit.synth.release.guarantees import check_table
+    from tipkit.synth.release.checks import check_release
     from tipkit.synth.release.folder import read_release
+    from tipkit.synth.release.manifest import file_problems, read_manifest
 
     release = Path(release)
+    made = read_manifest(release)
     cases, legs = read_release(release)
-    made = recipe(datacard_text(release))
-    k = made.k or 2
-    qis = tuple(q for q in made.quasi_identifiers if q in cases.columns)
-    figures_path = resolve_figures(made.figures, published)
+    s = made.settings
+    qis = tuple(q for q in s.quasi_identifiers if q in cases.columns)
+    figures_path = resolve_figures(s.figures, published)
     table = None
     if legs is not None and figures_path is not None:
         published_figures = load_figures(figures_path)
-        measured = measure_release(cases, legs, published_figures.figures, qis, k,
-                                   made.reporting_length)
+        measured = measure_release(cases, legs, published_figures.figures, qis, s.k,
+                                   s.reporting_length)
         table = figures_table(measured.figure_values, published_figures, len(cases))
-        reports = [measured.case_report, measured.leg_report]
+        check: ReleaseCheck = measured.release
+        problems = measured.problems(s.k)
     else:
-        attributes = [c for c in cases.columns if c != CASE_ID]
-        reports = [check_table("cases", cases, qis, attributes, k, made.reporting_length)]
-        if legs is not None:
-            from tipkit.synth.release.schema import LEG_COLUMNS, LEG_QUASI_IDENTIFIERS
-            joined = legs.merge(cases, on=CASE_ID, how="left")
-            reports.append(check_table("legs", joined, [*LEG_QUASI_IDENTIFIERS, *qis],
-                                       LEG_COLUMNS, k, made.reporting_length))
-    rare = sum(sum(r.rare_by_length.values()) for r in reports)
-    return Examined(release, cases, legs, made, table, reports[0].smallest_class,
-                    reports[1].smallest_class if len(reports) > 1 else None, rare)
+        check = check_release(cases, legs, qis, s.k, s.reporting_length)
+        problems = check.problems(s.k)
+    smallest = check.case_report.smallest_class if check.case_report is not None else 0
+    return Examined(release, cases, legs, made, table, smallest, check.rare_combinations,
+                    tuple(file_problems(release, made) + problems))
 
 
 def figures_table(values, published, cases: int) -> pd.DataFrame:
@@ -224,34 +179,33 @@ def figures_table(values, published, cases: int) -> pd.DataFrame:
 
 def privacy_words(examined: Examined) -> str:
     """The guarantee in plain words, with the numbers counted on this release's rows."""
-    made, k = examined.recipe, examined.recipe.k
-    words = [WORDS.get(q, q) for q in made.quasi_identifiers]
+    made, s = examined.manifest, examined.manifest.settings
+    k = s.k
+    words = [WORDS.get(q, q) for q in s.quasi_identifiers]
     facts = ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
     n = len(examined.cases)
-    if made.kind == "published figures":
+    if made.pipeline == GENERATE:
         origin = ("No row describes a real person: the rows were drawn from published figures "
                   "and public shares, never from case records.")
     else:
         origin = ("The rows were generated from counts of real case records; no row is copied "
                   "from them, and case ids are new.")
-    promise = f" (the release promises at least k = {k})" if k else ""
+    promise = f" (the release promises at least k = {k})"
     lines = [
         f"{origin} Someone who already knows a victim's {facts} cannot pick that victim out: "
         f"each combination of these facts is shared by at least {examined.smallest_class:,} "
         f"of the {n:,} synthetic cases{promise}.",
     ]
-    if k:
-        rare = ("No" if examined.rare_combinations == 0 else
-                f"{examined.rare_combinations:,}")
-        lines.append(f"{rare} combination of up to {made.reporting_length} values, in any "
-                     f"columns, occurs in fewer than {k} rows.")
-    if made.epsilon is not None:
+    rare = "No" if examined.rare_combinations == 0 else f"{examined.rare_combinations:,}"
+    lines.append(f"{rare} combination of up to {s.reporting_length} values, in any "
+                 f"columns, occurs in fewer than {k} rows.")
+    if s.epsilon is not None:
         lines.append(f"The whole release is differentially private with epsilon = "
-                     f"{made.epsilon:g} and delta = {made.delta:g}: what any one real record "
+                     f"{s.epsilon:g} and delta = {s.delta:g}: what any one real record "
                      "could change in it is bounded.")
     else:
         lines.append("It does not protect what the published figures already say, and it is "
-                     "not differentially private." if made.kind == "published figures" else
+                     "not differentially private." if made.pipeline == GENERATE else
                      "It is not differentially private: a common combination in the release "
                      "reflects the case records.")
     return " ".join(lines)
@@ -284,10 +238,11 @@ def _leading_number(value: str) -> float:
 # ---- the release as one file ---------------------------------------------------------------
 
 def release_files(release: Path) -> list[Path]:
-    """The files a release is made of: its tables, metadata.json and the data card."""
+    """The files a release is made of: its tables, metadata.json, the data card and release.json."""
     release = Path(release)
     return sorted(p for p in release.iterdir() if p.is_file() and not p.name.startswith(".")
-                  and (p.suffix in TABLE_SUFFIXES or p.name in ("metadata.json", DATACARD)))
+                  and (p.suffix in TABLE_SUFFIXES or p.name in ("metadata.json", DATACARD,
+                                                                MANIFEST)))
 
 
 def release_zip(release: Path) -> bytes:

@@ -7,16 +7,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-import tipkit.synth.published as _published
+from tipkit.synth.published import FOLDER as PUBLISHED_FOLDER
 
 # the server runs the page scripts in another process: settings travel in its environment
 RELEASES = "TIPKIT_APP_RELEASES"
 SCENARIOS = "TIPKIT_APP_SCENARIOS"
 PUBLISHED = "TIPKIT_APP_PUBLISHED"
 JOBS = "TIPKIT_APP_JOBS"
-
-PUBLISHED_FOLDER = Path(_published.__file__).resolve().parent
-DEFAULT_FIGURES = "iom-2018-border-crossings.yaml"
 
 
 @dataclass(frozen=True)

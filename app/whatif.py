@@ -13,7 +13,7 @@ import pandas as pd
 import yaml
 
 from tipkit.sim.report.charts import Chart
-from tipkit.sim.experiments.designs import compare, most_trained, training_sensitivity
+from tipkit.sim.experiments.designs import most_trained
 from tipkit.sim.model.kpis import KPI_BY_NAME
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.model.queueing import offered_utilisation
@@ -266,9 +266,9 @@ def signed_difference(kpi: str, values) -> str:
 
 
 def run(request: Request, population: VictimPopulation, advance=None) -> Outcome:
-    """Run the base and the option on common random numbers, then write the results folder
-    and the HTML report (in a temporary folder) and keep their bytes for download."""
-    from tipkit.sim.experiments import results
+    """Run the base and the option on common random numbers, as `tipkit sim compare` does, into
+    a temporary results folder with its HTML report, and keep their bytes for download."""
+    from tipkit.sim.experiments.runs import Loaded, compare_loaded
     from tipkit.sim.report.page import write_report
 
     advance = advance or (lambda fraction, label: None)
@@ -285,21 +285,13 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
     scenarios = request.scenarios()
     if len(scenarios) < 2:
         raise UserError("the option needs its own name to be compared with the base")
-    where = {"workers": request.workers, "progress": progress}
-    result = compare(scenarios, population, request.seed, request.replications, **where)
-    sensitivity = None
-    if request.sensitivity:
-        trained = most_trained(scenarios)
-        if trained is not None:
-            sensitivity = training_sensitivity(request.base, scenarios[trained], population,
-                                               request.seed, min(request.replications, 20),
-                                               **where)
-    advance(0.92, "writing the report")
-    sources = _sources(request)
+    loaded = Loaded(scenarios, _sources(request), population)
     with tempfile.TemporaryDirectory(prefix="tipkit-app-") as tmp:
-        folder = results.write_comparison(Path(tmp) / "results", scenarios, result,
-                                          results.provenance(population, request.seed),
-                                          sources, sensitivity)
+        result, folder = compare_loaded(loaded, Path(tmp) / "results",
+                                        replications=request.replications, seed=request.seed,
+                                        sensitivity=request.sensitivity,
+                                        workers=request.workers, progress=progress)
+        advance(0.92, "writing the report")
         report = write_report(folder, folder / "report.html")
         charts, answer = report_charts(folder)
         downloads = {name: (folder / name).read_bytes() for name in

@@ -42,9 +42,9 @@ def main() -> None:
           f"{'check':>6} {'write+recheck':>13} {'figures held':>12} {'min class':>9} {'rare':>5}")
     for cases in (8_000, 100_000):
         release, seconds = run(cases)
-        m, s = release.measured, release.seconds
-        shares = [fv for fv in m.figure_values if fv.figure.kind == "share"]
-        rare = sum(m.case_report.rare_by_length.values()) + sum(m.leg_report.rare_by_length.values())
+        m, s = release.measured.release, release.seconds
+        shares = [fv for fv in release.measured.figure_values if fv.figure.definition.constrains]
+        rare = m.rare_combinations
         print(f"{m.cases:>8,} {m.legs:>8,} {release.profiles:>8,} {seconds:>8.2f} {s['fit']:>6.2f} "
               f"{s['size']:>6.2f} {s['check']:>6.2f} {s['write']:>13.2f} "
               f"{sum(fv.holds() for fv in shares):>5}/{len(shares):<6} "

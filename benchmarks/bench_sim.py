@@ -9,10 +9,8 @@ Prints figures; asserts nothing (tests never time things).
 from __future__ import annotations
 
 import argparse
-import csv
 import gc
 import os
-import random
 import sys
 import tempfile
 import time
@@ -31,6 +29,7 @@ from tipkit.sim.experiments.replications import run_replications    # noqa: E402
 from tipkit.sim.model.scenario import Scenario  # noqa: E402
 from tipkit.sim.model.scenario_files import load_scenario  # noqa: E402
 from tipkit.sim.model.streams import replication_streams      # noqa: E402
+from tipkit.errors import UserError                            # noqa: E402
 
 SERVERS, MEAN_SERVICE, RHO, DAYS = 10, 60.0, 0.9, 5
 
@@ -70,20 +69,12 @@ def mmc_scenario() -> Scenario:
 
 
 def fixture_release(folder: Path) -> Path:
-    rng = random.Random(5)
-    with open(folder / "cases.csv", "w", newline="") as c, \
-            open(folder / "legs.csv", "w", newline="") as g:
-        cw, gw = csv.writer(c), csv.writer(g)
-        cw.writerow(["caseId", "gender", "ageBroad"])
-        gw.writerow(["legId", "caseId", "legIndex", "borderPoint", "transportMode",
-                     "travelDocument", "exploitedBeforeCrossing", "travelledInGroup"])
-        for i in range(2000):
-            cw.writerow([f"c{i}", rng.choice(["Woman", "Man", ""]),
-                         rng.choice(["9--17", "18--20", "30--38", ""])])
-            gw.writerow([f"l{i}", f"c{i}", "1", "official", rng.choice(["plane", "bus"]),
-                         rng.choice(["own", "forged", "notOwn"]), rng.choice("01"),
-                         rng.choice("01")])
-    return folder
+    """A smaller release built the way `make demo` builds the default one (2,000 cases)."""
+    from tipkit.synth.published import default_figures
+    from tipkit.synth.published.generate import Request, generate
+
+    generate(Request(default_figures(), 2000, k=11, seed=7), folder / "release")
+    return folder / "release"
 
 
 def throughput(population, repeats: int) -> None:
@@ -140,8 +131,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         # The committed default release, as the demo uses; a built fixture only without it.
-        release = args.population or (default_release() if default_release().exists()
-                                      else fixture_release(Path(tmp)))
+        try:
+            release = args.population or default_release()
+        except UserError:
+            release = fixture_release(Path(tmp))
         population = load_population(release)
         print(f"population: {release} ({len(population.profiles)} official-crossing legs)")
         throughput(population, 2 if args.quick else 5)

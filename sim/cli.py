@@ -11,8 +11,8 @@ import click
 
 _POPULATION = click.option(
     "--population", "population_dir", type=click.Path(file_okay=False, path_type=Path),
-    help="A synthetic release folder (cases and legs) to draw victims from. "
-         "Default: releases/iom-2018.")
+    help="A synthetic release folder (cases and legs) to draw victims from. Default: the "
+         "scenario's victims.release, else releases/iom-2018 here or in the tipkit checkout.")
 _SEED = click.option("--seed", type=int, default=1, show_default=True,
                      help="Run seed: the same seed gives byte-identical results.")
 _JOBS = click.option("--jobs", type=click.IntRange(1), default=None,

@@ -14,8 +14,6 @@ import click
 from tipkit.synth.release.schema import DEFAULT_QUASI_IDENTIFIERS
 from tipkit.errors import UserError
 
-DEFAULT_FIGURES = "synth/published/iom-2018-border-crossings.yaml"
-
 
 def _names(text: str | None) -> tuple[str, ...] | None:
     return tuple(n.strip() for n in text.split(",") if n.strip()) if text else None
@@ -60,8 +58,9 @@ def check(figures: Path, relax: bool) -> None:
 
 
 @synth.command()
-@click.option("--published", "figures", default=DEFAULT_FIGURES, show_default=True,
-              type=click.Path(path_type=Path), help="The published-figures YAML file.")
+@click.option("--published", "figures", type=click.Path(path_type=Path),
+              show_default="the IOM 2018 figures installed with tipkit",
+              help="The published-figures YAML file.")
 @click.option("--cases", type=int, default=8000, show_default=True, help="Synthetic victims to release.")
 @click.option("--k", type=int, default=11, show_default=True,
               help="Every combination of values is shared by at least k records.")
@@ -83,9 +82,10 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
       tipkit synth generate --published synth/published/iom-2018-border-crossings.yaml \\
           --cases 8000 --k 11 --seed 7 --out releases/iom-2018
     """
+    from tipkit.synth.published import default_figures
     from tipkit.synth.published.generate import STAGES, Request, generate as build
 
-    request = Request(figures, cases, k, seed, _names(quasi_identifiers) or (),
+    request = Request(figures or default_figures(), cases, k, seed, _names(quasi_identifiers) or (),
                       reporting_length, relax, fmt)
     request.validate()
     if out.exists() and not force:
@@ -96,11 +96,11 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
         with click.progressbar(length=len(STAGES), label="Building the release", show_eta=False,
                                item_show_func=lambda stage: stage, file=sys.stderr) as bar:
             release = build(request, out, force=force, progress=lambda stage: bar.update(1, stage))
-    m = release.measured
-    held = sum(fv.holds() for fv in m.figure_values if fv.figure.kind == "share")
-    shares = sum(1 for fv in m.figure_values if fv.figure.kind == "share")
-    click.echo(f"Wrote {out}: {m.cases:,} cases, {m.legs:,} legs, {release.profiles:,} profiles; "
-               f"{held}/{shares} figures inside their intervals; smallest class {m.case_report.smallest_class} "
+    m = release.manifest.measured
+    constraining = [fv for fv in release.measured.figure_values if fv.figure.definition.constrains]
+    held, shares = sum(fv.holds() for fv in constraining), len(constraining)
+    click.echo(f"Wrote {out}: {m.cases.rows:,} cases, {m.legs.rows:,} legs, {release.profiles:,} profiles; "
+               f"{held}/{shares} figures inside their intervals; smallest class {m.cases.smallest_class} "
                f"(k={k}); checked on disk. See {out}/datacard.md")
 
 
@@ -166,8 +166,10 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
               help="A release folder (cases.csv or cases.parquet).")
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="The HTML report; the JSON with the same numbers goes beside it.")
-@click.option("--k", default=11, show_default=True)
-@click.option("--quasi-identifiers", help="Comma-separated (default: the standard five present).")
+@click.option("--k", type=int, help="The smallest class size to judge by (default: the k the "
+              "release's release.json promises).")
+@click.option("--quasi-identifiers", help="Comma-separated (default: those the release's "
+              "release.json names; without one, the standard five present).")
 @click.option("--sensitive", help="Column for l-diversity (default: isSexualExploit if released).")
 @click.option("--holdout", type=click.Path(path_type=Path),
               help="Records not used for the release: the baseline of distance to closest record.")

@@ -165,7 +165,7 @@ def test_first_start_builds_the_default_release(tmp_path, monkeypatch):
     _no_failure(at)
     built = releases / "iom-2018"
     assert sorted(p.name for p in built.iterdir()) == ["cases.csv", "datacard.md", "legs.csv",
-                                                       "metadata.json"]
+                                                       "metadata.json", "release.json"]
     # the same library, figures, size, k and seed as `make demo`: the committed cases
     assert (built / "cases.csv").read_bytes() == \
         (ROOT / "releases" / "iom-2018" / "cases.csv").read_bytes()

@@ -38,19 +38,48 @@ def fitted(tmp_path_factory):
     return out
 
 
-def test_recipe_is_read_back_from_a_published_figures_data_card():
-    made = releases.recipe(releases.datacard_text(DEFAULT))
-    assert made.kind == "published figures"
-    assert made.figures == "synth/published/iom-2018-border-crossings.yaml"
-    assert made.k == 11 and made.reporting_length == 3 and made.epsilon is None
-    assert made.quasi_identifiers == ("gender", "ageBroad", "citizenship",
-                                      "CountryOfExploitation", "yearOfRegistration")
+def test_how_a_published_figures_release_was_made_is_read_from_its_manifest(examined):
+    made = examined.manifest
+    assert made.made_from == "published figures"
+    assert made.settings.figures.name == "synth/published/iom-2018-border-crossings.yaml"
+    assert made.settings.k == 11 and made.settings.reporting_length == 3
+    assert made.settings.epsilon is None
+    assert made.settings.quasi_identifiers == ("gender", "ageBroad", "citizenship",
+                                               "CountryOfExploitation", "yearOfRegistration")
+    assert examined.problems == ()
 
 
-def test_recipe_is_read_back_from_a_fitted_data_card(fitted):
-    made = releases.recipe(releases.datacard_text(fitted))
-    assert made.kind == "case records" and made.figures is None
-    assert (made.k, made.epsilon, made.delta) == (5, 4.0, 1e-6)
+def test_how_a_fitted_release_was_made_is_read_from_its_manifest(fitted):
+    made = releases.examine(fitted, PUBLISHED_FOLDER).manifest
+    assert made.made_from == "case records" and made.settings.figures is None
+    assert (made.settings.k, made.settings.epsilon, made.settings.delta) == (5, 4.0, 1e-6)
+
+
+def test_a_release_without_a_manifest_is_a_one_line_error_saying_how_to_rebuild(tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(DEFAULT, old)
+    (old / "release.json").unlink()
+    with pytest.raises(UserError, match="no release.json.*rebuild it") as error:
+        releases.examine(old, PUBLISHED_FOLDER)
+    assert "\n" not in str(error.value)
+
+
+def test_a_changed_file_or_a_changed_figures_file_is_shown(tmp_path, monkeypatch):
+    copy = tmp_path / "iom-2018"
+    shutil.copytree(DEFAULT, copy)
+    card = copy / "datacard.md"
+    card.write_text(card.read_text() + "edited\n")
+    published = tmp_path / "published"
+    published.mkdir()
+    figures = PUBLISHED_FOLDER / "iom-2018-border-crossings.yaml"
+    (published / figures.name).write_text(figures.read_text() + "# edited\n")
+    found = releases.examine(copy, published)
+    assert found.problems == ("datacard.md has changed since the release was made (its sha256 "
+                              "differs from release.json)",)
+    # run from the checkout, the file named in release.json is found unchanged: figures shown
+    assert found.figures is not None
+    monkeypatch.chdir(tmp_path)  # elsewhere only the edited copy is found: no figures to show
+    assert releases.examine(copy, published).figures is None
 
 
 def test_every_published_figure_is_shown_with_its_interval_and_achieved_value(examined):
@@ -99,7 +128,8 @@ def test_release_zip_holds_data_metadata_and_card_with_the_same_bytes_every_time
     assert releases.release_zip(copy) == first
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         assert archive.namelist() == ["iom-2018/cases.csv", "iom-2018/datacard.md",
-                                      "iom-2018/legs.csv", "iom-2018/metadata.json"]
+                                      "iom-2018/legs.csv", "iom-2018/metadata.json",
+                                      "iom-2018/release.json"]
         assert archive.read("iom-2018/cases.csv") == (DEFAULT / "cases.csv").read_bytes()
         assert archive.testzip() is None
 

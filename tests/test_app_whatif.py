@@ -92,6 +92,21 @@ def test_saved_option_loads_back_as_the_same_scenario_beside_its_base(base, tmp_
     assert "desk:" not in text            # only what the levers moved
 
 
+def test_a_run_gives_the_same_results_as_sim_compare_of_the_saved_option(outcome, tmp_path):
+    from tipkit.sim.experiments.runs import compare_scenarios
+
+    result, _ = outcome
+    request = result.request
+    shutil.copy(BASELINE, tmp_path / BASELINE.name)
+    saved = tmp_path / "option.yaml"
+    saved.write_bytes(result.downloads["airport-baseline-what-if.yaml"])
+    _, folder = compare_scenarios([tmp_path / BASELINE.name, saved], replications="4", seed=1,
+                                  out=tmp_path / "compare", workers=1,
+                                  population_dir=ROOT / "releases" / "iom-2018")
+    for name in ("summary.csv", "differences.csv", "replications.csv"):
+        assert (folder / name).read_bytes() == result.downloads[name], name
+
+
 def test_a_run_reports_both_scenarios_the_paired_difference_and_the_verdicts(outcome):
     outcome, progress = outcome
     names = {outcome.request.base.name, outcome.request.option.name}

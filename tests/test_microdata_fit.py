@@ -88,7 +88,7 @@ def test_same_data_and_seed_give_byte_identical_release(plain_release, cases_csv
     again = tmp_path / "again"
     assert _run("synth", "fit", "--data", cases_csv, "--k", 11, "--seed", 7,
                 "--out", again).exit_code == 0
-    for name in ("cases.csv", "datacard.md", "metadata.json"):
+    for name in ("cases.csv", "datacard.md", "metadata.json", "release.json"):
         assert (again / name).read_bytes() == (plain_release / name).read_bytes()
 
 

@@ -3,6 +3,7 @@ on the written files; journeys summarised, fitted and expanded; bad legs refused
 """
 
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -10,6 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from tipkit.synth.microdata import journeys
+from tipkit.synth.microdata.fit import FitSettings, check_fit
+from tipkit.synth.release.legs import FITTED_IDS, expand_legs
 from tipkit.synth.microdata.domain import Domain
 from tipkit.synth.release.guarantees import class_sizes, rare_combinations, smallest_class
 from tipkit.synth.release.folder import read_release
@@ -136,7 +139,7 @@ def test_same_data_and_seed_give_byte_identical_release(plain, data, tmp_path):
     again = tmp_path / "again"
     assert _run("synth", "fit", "--data", data / "cases.csv", "--k", K, "--seed", 7,
                 "--out", again).exit_code == 0
-    for name in ("cases.csv", "legs.csv", "datacard.md", "metadata.json"):
+    for name in ("cases.csv", "legs.csv", "datacard.md", "metadata.json", "release.json"):
         assert (again / name).read_bytes() == (plain / name).read_bytes(), name
 
 
@@ -296,7 +299,7 @@ def test_rare_numbers_of_legs_go_to_the_nearest_kept_and_mixtures_are_never_rele
                      [two, *none], [two, none[0], 0, 0, 0, 0]])
     assert list(journeys.consistent(rows, cdomain)) == [True, True, False, False, False]
     released = cdomain.decode(rows[:2])
-    legs = journeys.expand(released, np.array(["1", "2"]))
+    legs = expand_legs(np.array(["1", "2"]), released, FITTED_IDS)
     assert list(legs["legIndex"]) == ["1", "2"] and list(legs["caseId"]) == ["1", "1"]
     assert list(legs.columns) == list(journeys.LEG_TABLE_COLUMNS)
 
@@ -308,12 +311,14 @@ def test_the_check_of_the_written_legs_finds_each_broken_guarantee(plain, data):
         pd.Series(range(len(real_cases)), index=real_cases["caseId"])).to_numpy()})
     linked[list(LEG_COLUMNS)] = real_legs[list(LEG_COLUMNS)].to_numpy()
     real = journeys.leg_rows(linked, real_cases, QI)
-    assert journeys.leg_problems(cases, legs, QI, K, 3, real) == []
+    # check_fit reads only these of a FittedRelease
+    fitted = SimpleNamespace(settings=FitSettings(k=K), quasi_identifiers=tuple(QI), legs=legs)
+    assert check_fit(cases, legs, fitted, real_cases, linked)[1] == []
 
     def problems(change):
         broken = legs.copy()
         change(broken)
-        return " | ".join(journeys.leg_problems(cases, broken, QI, K, 3, real))
+        return " | ".join(check_fit(cases, broken, fitted, real_cases, linked)[1])
 
     assert "smaller than k=5" in problems(_set("travelDocument", 0, "forged"))
     assert "combinations of 1 values occur in 1..4 rows" in problems(_set("travelDocument", 0,

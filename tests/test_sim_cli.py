@@ -111,3 +111,55 @@ def test_travellers_log_is_written_only_on_request_and_matches_the_run(tmp_path,
     assert log.victim.sum() == rep0.victims
     assert (log.outcome == "identified").sum() == rep0.identified
     assert log.traveller.sort_values().tolist() == list(range(len(log)))
+
+
+def test_a_scenario_names_its_release_relative_to_itself_and_the_run_records_its_manifest(
+        tmp_path, release, monkeypatch):
+    import json
+    import shutil
+    from hashlib import sha256
+
+    here = tmp_path / "study"
+    shutil.copytree(release, here / "victims")
+    (here / "scenarios").mkdir()
+    base = _small_airport(here / "scenarios")
+    named = here / "scenarios" / "named.yaml"
+    named.write_text(f"based_on: {base.name}\nvictims:\n  release: ../victims\n")
+    monkeypatch.chdir(tmp_path)  # the path is the scenario file's, not the current folder's
+    result = CliRunner().invoke(main, ["sim", "run", str(named), "--replications", "2",
+                                       "--out", str(tmp_path / "out"), "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    provenance = json.loads((tmp_path / "out" / "run.json").read_text())
+    assert provenance["population"] == str(here / "scenarios" / ".." / "victims")
+    assert provenance["population_manifest_sha256"] == sha256(
+        (here / "victims" / "release.json").read_bytes()).hexdigest()
+    # --population overrides the scenario's release
+    shutil.copytree(release, here / "other")
+    result = CliRunner().invoke(main, ["sim", "run", str(named), "--replications", "2",
+                                       "--out", str(tmp_path / "out2"), "--jobs", "1",
+                                       "--population", str(here / "other")])
+    assert result.exit_code == 0, result.output
+    provenance = json.loads((tmp_path / "out2" / "run.json").read_text())
+    assert provenance["population"] == str(here / "other")
+
+
+def test_scenarios_compared_on_different_releases_or_on_none_are_one_line_errors(
+        tmp_path, release, monkeypatch):
+    from tipkit.sim.model import population
+
+    one = _small_airport(tmp_path)
+    other = tmp_path / "other.yaml"
+    other.write_text(f"based_on: {one.name}\nvictims:\n  release: {release}\n")
+    result = CliRunner().invoke(main, ["sim", "compare", str(one), str(other),
+                                       "--replications", "2", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1].startswith(
+        "Error: the scenarios draw victims from different releases")
+    monkeypatch.setattr(population, "DEFAULT_RELEASE", Path("releases") / "nowhere")
+    result = CliRunner().invoke(main, ["sim", "run", str(one), "--replications", "2",
+                                       "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2
+    error = result.output.strip().splitlines()[-1]
+    assert error.startswith("Error: no victim release")
+    assert "tipkit synth generate" in error and "victims.release" in error
+    assert not (tmp_path / "o").exists()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from hashlib import sha256
+
 import pandas as pd
 import pytest
 
 from tipkit.sim.model.population import load_population
 from tipkit.errors import UserError
 
-from test_sim_support import write_release
+from test_sim_support import seal, write_release
 
 
 def test_victims_come_only_from_legs_through_official_points(tmp_path):
@@ -29,7 +31,7 @@ def test_a_profile_carries_the_indicators_of_its_leg_and_case(tmp_path):
         "exploitedBeforeCrossing,travelledInGroup\n"
         "1,a,1,official,bus,notOwn,1,0\n2,b,1,official,plane,own,0,1\n"
         "3,b,2,unofficial,other,forged,1,1\n")
-    profiles = {p.transport: p for p in load_population(folder).profiles}
+    profiles = {p.transport: p for p in load_population(seal(folder)).profiles}
     assert set(profiles) == {"bus", "plane"}
     assert profiles["bus"].indicators == (True, True, True, False)
     assert (profiles["bus"].gender, profiles["bus"].age, profiles["bus"].document) == \
@@ -45,7 +47,7 @@ def test_a_parquet_release_reads_like_the_csv_one(tmp_path):
     for name in ("cases", "legs"):
         pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False).to_parquet(
             parquet / f"{name}.parquet")
-    assert load_population(parquet).profiles == load_population(folder).profiles
+    assert load_population(seal(parquet)).profiles == load_population(folder).profiles
 
 
 def test_a_missing_release_or_column_is_a_one_line_error(tmp_path):
@@ -54,8 +56,21 @@ def test_a_missing_release_or_column_is_a_one_line_error(tmp_path):
     folder = write_release(tmp_path / "r")
     legs = pd.read_csv(folder / "legs.csv", dtype=str, keep_default_na=False)
     legs.drop(columns="travelDocument").to_csv(folder / "legs.csv", index=False)
-    with pytest.raises(UserError, match="missing column.*travelDocument"):
+    with pytest.raises(UserError, match="legs.csv has changed since the release was made"):
         load_population(folder)
+    with pytest.raises(UserError, match="missing column.*travelDocument"):
+        load_population(seal(folder))
+
+
+def test_only_a_release_with_its_manifest_is_read_and_the_manifest_is_remembered(tmp_path):
+    folder = write_release(tmp_path / "r")
+    population = load_population(folder)
+    assert population.manifest_sha256 == sha256((folder / "release.json").read_bytes()).hexdigest()
+    assert population.by_transport(["plane"]).manifest_sha256 == population.manifest_sha256
+    (folder / "release.json").unlink()
+    with pytest.raises(UserError, match="has no release.json.*rebuild it") as error:
+        load_population(folder)
+    assert "\n" not in str(error.value)
 
 
 def test_a_transport_filter_with_no_legs_is_an_error(tmp_path):

@@ -10,6 +10,9 @@ import pytest
 
 from tipkit.sim.model.population import load_population
 from tipkit.sim.model.scenario import Scenario
+from tipkit.synth.release import manifest
+from tipkit.synth.release.checks import check_release
+from tipkit.synth.release.folder import read_release
 
 CASE_HEADER = ["caseId", "gender", "ageBroad"]
 LEG_HEADER = ["legId", "caseId", "legIndex", "borderPoint", "transportMode", "travelDocument",
@@ -37,6 +40,21 @@ def write_release(folder: Path, cases: int = 300, seed: int = 3, official_share:
             writer = csv.writer(handle)
             writer.writerow(header)
             writer.writerows(rows)
+    return seal(folder)
+
+
+def seal(folder: Path) -> Path:
+    """Give a hand-made release folder the release.json the simulation requires (made again
+    after a test changes its files): k = 2 on gender and age, as measured on its cases."""
+    cases, _ = read_release(folder)
+    qis = ("gender", "ageBroad")
+    settings = manifest.Settings(k=2, quasi_identifiers=qis, reporting_length=1, seed=0,
+                                 format="csv")
+    promised = manifest.Promised(2, qis, None, 1, published_figures_hold=None,
+                                 input_uniques_excluded=None)
+    measured = manifest.measured_on_disk(check_release(cases, None, qis, 2, 1))
+    manifest.write_manifest(folder, manifest.Manifest(
+        manifest.FIT, "hand-made for the simulation's tests", settings, promised, measured))
     return folder
 
 

@@ -31,7 +31,7 @@ def release(tmp_path_factory):
 
 def test_release_folder_has_the_promised_files(release):
     assert sorted(p.name for p in release.iterdir()) == [
-        "cases.csv", "datacard.md", "legs.csv", "metadata.json"]
+        "cases.csv", "datacard.md", "legs.csv", "metadata.json", "release.json"]
     cases, legs = read_release(release)
     assert list(cases.columns) == ["caseId", *CASE_COLUMNS] and len(CASE_COLUMNS) == 27
     assert list(legs.columns) == ["legId", "caseId", "legIndex", "borderPoint", "transportMode",
@@ -53,16 +53,16 @@ def test_every_figure_holds_exactly_on_the_rows_read_back(release):
 def test_release_has_no_class_smaller_than_k(release):
     cases, legs = read_release(release)
     measured = measure_release(cases, legs, [], DEFAULT_QUASI_IDENTIFIERS, 11, 3)
-    assert measured.case_report.smallest_class >= 11
-    assert measured.leg_report.smallest_class >= 11
+    assert measured.release.case_report.smallest_class >= 11
+    assert measured.release.leg_report.smallest_class >= 11
     assert cases.groupby(list(DEFAULT_QUASI_IDENTIFIERS)).size().min() >= 11
 
 
 def test_release_has_no_rare_combination_of_up_to_three_values(release):
     cases, legs = read_release(release)
     measured = measure_release(cases, legs, [], DEFAULT_QUASI_IDENTIFIERS, 11, 3)
-    assert measured.case_report.rare_by_length == {1: 0, 2: 0, 3: 0}
-    assert measured.leg_report.rare_by_length == {1: 0, 2: 0, 3: 0}
+    assert measured.release.case_report.rare_by_length == {1: 0, 2: 0, 3: 0}
+    assert measured.release.leg_report.rare_by_length == {1: 0, 2: 0, 3: 0}
 
 
 def test_unconstrained_columns_follow_their_prior(release):
@@ -90,7 +90,7 @@ def test_datacard_records_figures_tension_and_privacy(release):
 
 def test_same_seed_gives_byte_identical_release(release, tmp_path):
     assert _generate(tmp_path / "again").exit_code == 0
-    for name in ("cases.csv", "legs.csv", "metadata.json", "datacard.md"):
+    for name in ("cases.csv", "legs.csv", "metadata.json", "datacard.md", "release.json"):
         assert (tmp_path / "again" / name).read_bytes() == (release / name).read_bytes(), name
     assert _generate(tmp_path / "other", "--seed", 8).exit_code == 0
     assert (tmp_path / "other" / "cases.csv").read_bytes() != (release / "cases.csv").read_bytes()

@@ -71,7 +71,7 @@ def test_satisfiable_figures_always_give_a_release_meeting_every_guarantee(case,
     measured = measure_release(cases, legs, load_figures(path).figures, DEFAULT_QUASI_IDENTIFIERS, k, 3)
     assert measured.problems(k) == []
     assert all(fv.holds() for fv in measured.figure_values)
-    assert measured.case_report.smallest_class >= k and measured.leg_report.smallest_class >= k
+    assert measured.release.case_report.smallest_class >= k and measured.release.leg_report.smallest_class >= k
 
 
 @settings(max_examples=15, deadline=None)

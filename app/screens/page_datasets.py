@@ -58,19 +58,26 @@ def _browse(found, config) -> None:
     except UserError as error:
         st.error(f"{name}: {error}")
         return
-    made = release.recipe
+    made = release.manifest
     top = st.columns([3, 1])
-    top[0].markdown(f"**{name}**: {releases.sizes(release)}, built from {made.kind}"
-                    + (f", k = {made.k}" if made.k else "") + ".")
+    top[0].markdown(f"**{name}**: {releases.sizes(release)}, built from {made.made_from}, "
+                    f"k = {made.settings.k}.")
     top[1].download_button("Download (zip)", zipped(str(folder), stamp),
                            file_name=f"{name}.zip", mime="application/zip",
                            key="download-release", on_click="ignore", type="primary",
                            width="stretch",
-                           help="The data, metadata.json (SDV metadata) and the data card.")
+                           help="The data, metadata.json (SDV metadata), the data card and "
+                           "release.json (how it was made, with every file's hash).")
+    for problem in release.problems:
+        st.warning(f"{name}: {problem}", icon=":material/warning:")
     st.markdown("#### Privacy, in plain words")
     st.success(releases.privacy_words(release), icon=":material/shield:")
     st.markdown("#### Published figures against the values achieved")
-    if release.figures is None:
+    if release.figures is None and made.settings.figures is not None:
+        st.info(f"The published-figures file this release was built from "
+                f"({made.settings.figures.name}) is not here unchanged, so its figures cannot "
+                "be measured again: see its data card.")
+    elif release.figures is None:
         st.info("This release was not built from published figures (it was fitted to case "
                 "records), so there are no figures to compare: see its data card.")
     else:

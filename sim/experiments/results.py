@@ -38,6 +38,7 @@ def provenance(population: VictimPopulation, seed: int) -> dict:
         "seeding": "numpy SeedSequence(seed, spawn_key=(replication, stream)); PCG64 per stream",
         "population": population.source,
         "population_sha256": digest.hexdigest(),
+        "population_manifest_sha256": population.manifest_sha256,
         "population_profiles": len(population.profiles),
         "versions": {"tipkit": tipkit.__version__, "python": platform.python_version(),
                      "simpy": simpy.__version__, "numpy": np.__version__,

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Callable
 
 import pandas as pd
+import yaml
 
 from tipkit.sim.experiments import results
 from tipkit.sim.experiments.designs import (Comparison, Sweep, compare, most_trained, replicate, sweep,
@@ -16,7 +17,7 @@ from tipkit.sim.model.population import VictimPopulation, load_population
 from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.experiments.replications import summary_table
 from tipkit.sim.model.scenario import Scenario
-from tipkit.sim.model.scenario_files import load_scenario, scenario_source
+from tipkit.sim.model.scenario_files import load_scenario, scenario_files, scenario_source
 from tipkit.errors import UserError
 
 Warn = Callable[[str], None]
@@ -44,10 +45,34 @@ def load(paths, population_dir=None, warn: Warn | None = None) -> Loaded:
         for message in offered_utilisation(scenario).warnings():
             if warn is not None:
                 warn(f"{name}: {message}")
-    population = load_population(population_dir)
+    population = _population(paths, population_dir)
     for scenario in scenarios.values():
         population.by_transport(scenario.victims.transport)   # fails early if none match
     return Loaded(scenarios, sources, population)
+
+
+def named_release(path) -> Path | None:
+    """The release a scenario names in victims.release, relative to the file that names it (the
+    scenario's own file or one it is based on, the nearest first); None if none does."""
+    for file in scenario_files(path):
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        victims = raw.get("victims") if isinstance(raw, dict) else None
+        if isinstance(victims, dict) and "release" in victims:
+            return file.parent / victims["release"] if victims["release"] else None
+    return None
+
+
+def _population(paths, population_dir) -> VictimPopulation:
+    """The victims every scenario meets: --population, else the release the scenarios name,
+    else the default release. Scenarios compared must draw from the same one."""
+    if population_dir is not None:
+        return load_population(population_dir)
+    named = {None if p is None else p.resolve(): p for p in map(named_release, paths)}
+    if len(named) > 1:
+        raise UserError("the scenarios draw victims from different releases (victims.release): "
+                        "compare them on one, or choose it with --population")
+    (release,) = named.values()
+    return load_population(release)
 
 
 def run_scenario(path, *, replications="30", seed: int = 1, out=None, population_dir=None,
@@ -112,13 +137,23 @@ def compare_scenarios(paths, *, replications="30", seed: int = 1, out=None,
                       sensitivity: bool = True, workers=None, scheduler=None, progress=None,
                       warn: Warn | None = None) -> tuple[Comparison, Path]:
     """`tipkit sim compare`: paired differences of each scenario against the first."""
-    loaded = load(paths, population_dir, warn)
+    return compare_loaded(load(paths, population_dir, warn), out or Path("runs") / "compare",
+                          replications=replications, seed=seed, precision=precision,
+                          budget=budget, sensitivity=sensitivity, workers=workers,
+                          scheduler=scheduler, progress=progress)
+
+
+def compare_loaded(loaded: Loaded, out: Path, *, replications="30", seed: int = 1,
+                   precision: float = 0.05, budget: int = 500, sensitivity: bool = True,
+                   workers=None, scheduler=None, progress=None) -> tuple[Comparison, Path]:
+    """Compare scenarios already loaded (the first is the base) on common random numbers, with
+    the training sensitivity when an option trains officers, and write the results folder."""
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}
     result = compare(loaded.scenarios, loaded.population, seed, _replications(replications),
                      precision=precision, budget=budget, **where)
     sens = _sensitivity(loaded, seed, result.replicated.replications, where) if sensitivity \
         else None
-    folder = results.write_comparison(out or Path("runs") / "compare", loaded.scenarios, result,
+    folder = results.write_comparison(out, loaded.scenarios, result,
                                       results.provenance(loaded.population, seed),
                                       loaded.sources, sens)
     return result, folder

@@ -1,5 +1,8 @@
 """The victims who cross: journey legs through official border points in a synthetic release,
-joined to their case, reduced to the indicators a screener could notice."""
+joined to their case, reduced to the indicators a screener could notice.
+
+Only a tipkit release is read (its release.json, with its tables unchanged since it was made):
+the run's provenance records which one by the hash of that manifest."""
 
 from __future__ import annotations
 
@@ -7,14 +10,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-
 import tipkit.sim
 from tipkit.synth.release import schema
-from tipkit.synth.release.folder import read_release
+from tipkit.synth.release.folder import FORMATS, TABLES, read_release
+from tipkit.synth.release.manifest import file_problems, manifest_sha256, read_manifest
 from tipkit.errors import UserError
 from tipkit.sim.model.scenario import Indicators
 
-DEFAULT_RELEASE = "releases/iom-2018"
+DEFAULT_RELEASE = Path("releases") / "iom-2018"
+BUILD_DEFAULT = "tipkit synth generate --cases 8000 --k 11 --seed 7 --out releases/iom-2018"
 
 CASE_FIELDS = (schema.CASE_ID, "gender", "ageBroad")
 LEG_FIELDS = (schema.CASE_ID, "borderPoint", "transportMode", "travelDocument",
@@ -37,9 +41,11 @@ class VictimProfile(NamedTuple):
 
 @dataclass(frozen=True)
 class VictimPopulation:
-    """The profiles victims are drawn from, uniformly (one profile per official-crossing leg)."""
+    """The profiles victims are drawn from, uniformly (one profile per official-crossing leg);
+    `source` is the release folder, `manifest_sha256` the hash of its release.json."""
     source: str
     profiles: tuple[VictimProfile, ...]
+    manifest_sha256: str = ""
 
     def by_transport(self, modes) -> "VictimPopulation":
         """Only the legs made by these transport modes (an airport sees plane legs)."""
@@ -47,20 +53,32 @@ class VictimPopulation:
         kept = tuple(p for p in self.profiles if p.transport in modes)
         if not kept:
             raise UserError(f"{self.source}: no official-crossing legs by {', '.join(sorted(modes))}")
-        return VictimPopulation(self.source, kept)
+        return VictimPopulation(self.source, kept, self.manifest_sha256)
 
 
 def default_release() -> Path:
-    return Path(tipkit.sim.__file__).resolve().parents[1] / DEFAULT_RELEASE
+    """releases/iom-2018 in the current folder, else in the checkout tipkit runs from (an
+    installed tipkit has none: then build one, or name one)."""
+    checkout = Path(tipkit.sim.__file__).resolve().parents[1] / DEFAULT_RELEASE
+    for folder in (DEFAULT_RELEASE.resolve(), checkout):
+        if folder.is_dir():
+            return folder
+    raise UserError(f"no victim release: {DEFAULT_RELEASE} is not in this folder; build it with "
+                    f"`{BUILD_DEFAULT}`, or name one with --population or victims.release")
 
 
 def load_population(release: str | Path | None = None) -> VictimPopulation:
-    """Read a release folder (cases and legs, CSV or Parquet), every column as text."""
+    """Read a tipkit release folder (cases and legs, CSV or Parquet), every column as text, after
+    checking it is one: its release.json, and its tables unchanged since."""
     folder = Path(release) if release is not None else default_release()
     if not folder.is_dir():
-        hint = (" (build it with `make demo` or `tipkit synth generate`, or pass --population)"
-                if release is None else "")
-        raise UserError(f"population release not found: {folder}{hint}")
+        raise UserError(f"population release not found: {folder}")
+    made = read_manifest(folder)
+    tables = [f"{name}.{fmt}" for name in TABLES for fmt in FORMATS
+              if (folder / f"{name}.{fmt}").is_file()]
+    changed = file_problems(folder, made, tables)
+    if changed:
+        raise UserError(f"{folder}: {changed[0]}; rebuild it with the command in its release.json")
     cases, legs = read_release(folder)
     if legs is None:
         raise UserError(f"{folder}: no legs.csv or legs.parquet")
@@ -73,7 +91,8 @@ def load_population(release: str | Path | None = None) -> VictimPopulation:
     if joined.empty:
         raise UserError(f"{folder}: no journey leg crosses an official border point")
     return VictimPopulation(str(folder), tuple(_profile(row) for row in
-                                               joined.itertuples(index=False)))
+                                               joined.itertuples(index=False)),
+                            manifest_sha256(folder))
 
 
 def _profile(row) -> VictimProfile:

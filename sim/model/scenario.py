@@ -93,6 +93,9 @@ class Victims:
     """Which travellers are trafficking victims and whom they are drawn from."""
     share: float = number(0.001, 0.0, 1.0)
     transport: tuple = texts(("plane",), ("bus", "train", "plane", "other"))
+    # A release folder, relative to the scenario file that names it; empty: --population, or
+    # the default release (see population.default_release).
+    release: str = text("")
 
 
 @dataclass(frozen=True)

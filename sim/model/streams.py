@@ -27,12 +27,6 @@ STREAMS = (
 )
 
 
-def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
-    """The seed of replication `replication` (0-based) of a run seeded with `seed`: the same
-    whether the run has 3 or 300 replications, and whichever process runs it."""
-    return np.random.SeedSequence(entropy=seed, spawn_key=(replication,))
-
-
 def replication_streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
     """One independent Generator per random input of one replication."""
     return {name: np.random.Generator(np.random.PCG64(

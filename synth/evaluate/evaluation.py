@@ -7,6 +7,7 @@ reproduced, distance to closest record, l-diversity) and the cost of protection,
 from __future__ import annotations
 
 from itertools import combinations
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -118,9 +119,27 @@ def _sdmetrics(real: pd.DataFrame, synthetic: pd.DataFrame, columns) -> dict:
     return found
 
 
-def evaluate_release(real_path, release_path, k: int = 11, quasi_identifiers=None,
+def promised(release_path, k: int | None, quasi_identifiers) -> tuple[int, tuple | None]:
+    """The k and quasi-identifiers to judge a release by: those given, else those its
+    release.json promises. A release without one needs k given (it may come from another tool);
+    its quasi-identifiers then default to the standard five (None)."""
+    from tipkit.synth.release.manifest import MANIFEST, read_manifest
+    from tipkit.errors import UserError
+
+    if k is not None and (quasi_identifiers or not (Path(release_path) / MANIFEST).is_file()):
+        return k, quasi_identifiers
+    try:
+        settings = read_manifest(release_path).settings
+    except UserError as error:
+        raise UserError(f"{error} (or give --k and --quasi-identifiers to judge it by)") from None
+    return (settings.k if k is None else k,
+            quasi_identifiers or settings.quasi_identifiers)
+
+
+def evaluate_release(real_path, release_path, k: int | None = None, quasi_identifiers=None,
                      sensitive=None, holdout=None, sdmetrics: bool = True) -> dict:
-    """Every number of the evaluation report, for one release against the real records."""
+    """Every number of the evaluation report, for one release against the real records. `k` and
+    `quasi_identifiers` default to what the release's release.json promises."""
     from tipkit.synth.microdata.readers import read_cases
     from tipkit.synth.release.guarantees import rare_combinations, smallest_class, unique_records
     from tipkit.synth.release.folder import read_release
@@ -128,6 +147,7 @@ def evaluate_release(real_path, release_path, k: int = 11, quasi_identifiers=Non
     from tipkit.errors import UserError
 
     cases, _ = read_release(release_path)
+    k, quasi_identifiers = promised(release_path, k, quasi_identifiers)
     columns = [c for c in cases.columns if c != CASE_ID]
     real = read_cases(real_path).table
     absent = [c for c in columns if c not in real.columns]
@@ -222,7 +242,6 @@ def plain_summary(result: dict) -> list[str]:
 def write_evaluation(result: dict, out) -> tuple:
     """Write the HTML report and, beside it, the JSON with the same numbers."""
     import json
-    from pathlib import Path
 
     from tipkit.synth.evaluate.html import render
 

@@ -6,12 +6,16 @@ the mechanism, the split and every measurement, and tells no count of the input.
 
 from __future__ import annotations
 
+from tipkit.synth.microdata.domain import DEFAULT_YEARS
 from tipkit.synth.release.schema import CASE_ID, LEG_COLUMNS, LEG_QUASI_IDENTIFIERS, OTHER
 
 
-def datacard(fitted) -> str:
-    """Markdown for `datacard.md` of a FittedRelease."""
-    s = fitted.settings
+def datacard(fitted, made) -> str:
+    """Markdown for `datacard.md` of a FittedRelease: how it was made and what it promises as
+    its release.json (`made`, a manifest.Manifest) states them."""
+    s = made.settings
+    private = made.promised.differential_privacy is not None
+    years = s.options.get("years") or DEFAULT_YEARS
     columns = [c for c in fitted.cases.columns if c != CASE_ID]
     lines = [
         "# Data card: synthetic case records fitted to case data",
@@ -20,9 +24,7 @@ def datacard(fitted) -> str:
         f"- Source format: {fitted.source_format}.",
         f"- Released: {len(fitted.cases)} synthetic cases, columns {', '.join(columns)}; "
         f"{fitted.profiles} distinct rows.",
-        f"- Engine: `{s.engine}`. Seed: {s.seed}. Command: `tipkit synth fit --k {s.k} "
-        f"--seed {s.seed}" + (f" --epsilon {s.epsilon:g} --delta {s.delta:g}" if s.private else "")
-        + "`.",
+        f"- Engine: `{s.engine}`. Seed: {s.seed}. Command: `{made.command}`.",
         "- Method: the one-, two- and three-way tables of the case records were measured; "
         "candidate rows were drawn from the pairwise structure of those tables, weighted by "
         "iterative proportional fitting so that their tables match the measured ones, and every "
@@ -36,7 +38,7 @@ def datacard(fitted) -> str:
     if fitted.out_of_domain:
         lines.append(f"- Values outside the public list of their column were read as \"{OTHER}\":")
         for name, values in fitted.out_of_domain.items():
-            shown = ", ".join(sorted(values)) if not s.private else "(not listed: DP release)"
+            shown = ", ".join(sorted(values)) if not private else "(not listed: DP release)"
             lines.append(f"  - {name}: {shown}")
     if fitted.journeys is not None:
         lines += _journey_lines(fitted)
@@ -44,7 +46,7 @@ def datacard(fitted) -> str:
         "",
         "## Guarantees (checked on the written files)",
         f"- k-anonymity with k = {s.k} on the quasi-identifiers "
-        f"({', '.join(fitted.quasi_identifiers)}).",
+        f"({', '.join(s.quasi_identifiers)}).",
         f"- No combination of up to {s.reporting_length} values, across all columns, occurs in "
         f"fewer than {s.k} rows (the Synthetic Data Showcase's rule).",
     ]
@@ -55,13 +57,13 @@ def datacard(fitted) -> str:
             f"to {s.reporting_length} values of {', '.join(LEG_COLUMNS)} occurs in fewer than "
             f"{s.k} legs; leg ids are new (1..m) and every leg belongs to a released case.",
         ]
-    if s.private:
+    if private:
         b = fitted.budget
         lines += [
             f"- ({b['epsilon']:g}, {b['delta']:g})-differential privacy for the whole release: "
             f"{b['mechanism']}, rho = {b['rho']:.5f} (spent {b['rho_spent']:.5f}). Every category "
             "list is public (ISO 3166-1, the CTDC codebook, the year range "
-            f"{(s.years or (2000, 2030))[0]}-{(s.years or (2000, 2030))[1]}); everything after "
+            f"{years[0]}-{years[1]}); everything after "
             "the noisy measurements (fitting, sampling, k-anonymisation) is post-processing.",
             "- The released number of rows is itself a noisy count.",
         ]

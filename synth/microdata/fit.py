@@ -8,7 +8,7 @@ legs, when the input has them, are fitted as case-level columns (tipkit.synth.mi
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -18,8 +18,12 @@ from tipkit.synth.microdata import journeys, marginals as model
 from tipkit.synth.microdata.accounting import Budget
 from tipkit.synth.microdata.readers import CaseRecords
 from tipkit.synth.microdata.domain import DEFAULT_YEARS, Domain, data_domain, public_domain, public_values
-from tipkit.synth.release.guarantees import check_table, class_sizes, reproduced_uniques, unique_records
-from tipkit.synth.release.folder import read_release, read_table, write_release
+from tipkit.synth.release import manifest as mf
+from tipkit.synth.release.checks import (ReleaseCheck, check_release, leg_quasi_identifiers,
+                                         legs_with_cases, metadata_problems)
+from tipkit.synth.release.guarantees import class_sizes, reproduced_uniques, unique_records
+from tipkit.synth.release.folder import read_release, write_release
+from tipkit.synth.release.legs import FITTED_IDS, expand_legs
 from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, OTHER
 from tipkit.errors import UserError
 
@@ -298,8 +302,8 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     released = released[np.random.default_rng(order_rng).permutation(len(released))]
     decoded = cdomain.decode(released)
     cases = decoded[list(columns)].copy() if with_legs else decoded
-    cases.insert(0, CASE_ID, [str(i) for i in range(1, len(cases) + 1)])
-    legs = journeys.expand(decoded, cases[CASE_ID].to_numpy()) if with_legs else None
+    cases.insert(0, CASE_ID, FITTED_IDS.cases(len(cases)))
+    legs = expand_legs(cases[CASE_ID].to_numpy(), decoded, FITTED_IDS) if with_legs else None
     generalised = {}
     if not settings.private:  # counts of the input are not private here; under DP they are not told
         for j, name in enumerate(columns):
@@ -344,62 +348,92 @@ def _no_unique_leg(support, ccodes, legs, domain: Domain, cdomain: Domain, maps,
     return np.array([tuple(r) not in forbidden for r in support[:, index]], dtype=bool)
 
 
-def release_problems(cases: pd.DataFrame, fitted: FittedRelease, real: pd.DataFrame,
-                     legs: pd.DataFrame | None = None,
-                     real_legs: pd.DataFrame | None = None) -> list[str]:
-    """What is wrong with a release as written (re-read from disk): k-anonymity, rare
-    combinations, and (without DP) records unique on the quasi-identifiers reproduced; with
-    journeys, the same for `legs` (`real_legs`: the input's legs, as in CaseRecords.legs)."""
+def check_fit(cases: pd.DataFrame, legs: pd.DataFrame | None, fitted: FittedRelease,
+              real: pd.DataFrame, real_legs: pd.DataFrame | None = None
+              ) -> tuple[ReleaseCheck, list[str]]:
+    """The release checker's findings on a fitted release as written (re-read from disk), and
+    every problem: its guarantees and fresh ids, a legs table where the release has legs, and
+    (without DP) rows or legs reproducing the quasi-identifiers of a record or leg unique in the
+    input (`real_legs`: the input's legs, as in CaseRecords.legs)."""
     settings = fitted.settings
-    attributes = [c for c in cases.columns if c != CASE_ID]
-    report = check_table("cases", cases, fitted.quasi_identifiers, attributes, settings.k,
-                         settings.reporting_length)
-    problems = report.problems(settings.k)
-    if list(cases[CASE_ID]) != [str(i) for i in range(1, len(cases) + 1)]:
-        problems.append("cases: case ids are not the fresh sequence 1..n")
-    if not settings.private:
-        copied = reproduced_uniques(cases, real, fitted.quasi_identifiers)
+    check = check_release(cases, legs if fitted.legs is not None else None,
+                          fitted.quasi_identifiers, settings.k, settings.reporting_length,
+                          ids=FITTED_IDS)
+    problems = check.problems(settings.k)
+    if fitted.legs is not None and legs is None:
+        problems.append("legs: the release has no legs table")
+    if settings.private or check.case_report is None:
+        return check, problems
+    copied = reproduced_uniques(cases, real, fitted.quasi_identifiers)
+    if copied:
+        problems.append(f"cases: {copied} rows reproduce the quasi-identifiers of a "
+                        "record unique in the input")
+    if check.leg_report is not None:
+        if real_legs is None:
+            raise ValueError("checking a release with legs needs the input's legs")
+        copied = reproduced_uniques(legs_with_cases(cases, legs),
+                                    journeys.leg_rows(real_legs, real, fitted.quasi_identifiers),
+                                    leg_quasi_identifiers(fitted.quasi_identifiers))
         if copied:
-            problems.append(f"cases: {copied} rows reproduce the quasi-identifiers of a "
-                            "record unique in the input")
-    if fitted.legs is not None:
-        if legs is None:
-            return problems + ["legs: the release has no legs table"]
-        input_legs = None
-        if not settings.private:
-            if real_legs is None:
-                raise ValueError("checking a release with legs needs the input's legs")
-            input_legs = journeys.leg_rows(real_legs, real, fitted.quasi_identifiers)
-        problems += journeys.leg_problems(cases, legs, fitted.quasi_identifiers, settings.k,
-                                          settings.reporting_length, input_legs)
-    return problems
+            problems.append(f"legs: {copied} legs reproduce the quasi-identifiers of a leg "
+                            "unique in the input")
+    return check, problems
 
 
-def _relationship_problems(metadata: dict) -> list[str]:
-    link = {"parent_table_name": "cases", "parent_primary_key": CASE_ID,
-            "child_table_name": "legs", "child_foreign_key": CASE_ID}
-    if "legs" not in metadata.get("tables", {}) or link not in metadata.get("relationships", []):
-        return ["metadata.json: the legs table or its link to the cases is missing"]
-    return []
+def fit_command(settings: FitSettings, fmt: str) -> str:
+    """The command line that makes a release with these settings. The input is not named: its
+    path may say whose records they are, and its hash would tell about them."""
+    s = settings
+    parts = ["tipkit synth fit --data CASES", f"--k {s.k}", f"--seed {s.seed}"]
+    if s.quasi_identifiers:
+        parts.append(f"--quasi-identifiers {','.join(s.quasi_identifiers)}")
+    parts.append(f"--reporting-length {s.reporting_length}")
+    if s.private:
+        parts.append(f"--epsilon {s.epsilon:g} --delta {s.delta:g}")
+    if s.years:
+        parts.append(f"--years {s.years[0]}-{s.years[1]}")
+    parts += [f"--engine {s.engine}", f"--format {fmt}"]
+    return " ".join(parts)
+
+
+def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
+    """What release.json will say, before the values measured on the written files."""
+    s, qis = fitted.settings, fitted.quasi_identifiers
+    with_legs = fitted.legs is not None
+    settings = mf.Settings(
+        k=s.k, quasi_identifiers=tuple(qis), reporting_length=s.reporting_length, seed=s.seed,
+        format=fmt, engine=s.engine, epsilon=s.epsilon, delta=s.delta, figures=None,
+        codebook=None,
+        options={"columns": [c for c in fitted.cases.columns if c != CASE_ID],
+                 "years": list(s.years or DEFAULT_YEARS) if s.private or s.years else None,
+                 "legs": with_legs,
+                 "input_format": fitted.source_format})
+    budget = ({key: fitted.budget[key] for key in ("epsilon", "delta", "rho", "rho_spent",
+                                                   "mechanism")} if fitted.budget else None)
+    promised = mf.Promised(
+        k=s.k, quasi_identifiers=tuple(qis),
+        leg_quasi_identifiers=leg_quasi_identifiers(qis) if with_legs else None,
+        reporting_length=s.reporting_length, published_figures_hold=None,
+        input_uniques_excluded=not s.private, differential_privacy=budget)
+    return mf.Manifest(mf.FIT, fit_command(s, fmt), settings, promised)
 
 
 def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "csv",
               force: bool = False, real_legs: pd.DataFrame | None = None) -> Path:
-    """Write the release folder atomically, after re-reading it and checking every guarantee.
-    `real_legs` (CaseRecords.legs) is needed when the release has legs."""
-    import json
-
+    """Write the release folder atomically, after re-reading it and checking every guarantee,
+    sealed with its release.json. `real_legs` (CaseRecords.legs) is needed when the release has
+    legs."""
     from tipkit.synth.microdata.datacard import datacard
 
+    made = fit_manifest(fitted, fmt)
+
     def verify(staging: Path) -> None:
-        if fitted.legs is None:
-            problems = release_problems(read_table(staging / f"cases.{fmt}"), fitted, real)
-        else:
-            cases, legs = read_release(staging)
-            problems = release_problems(cases, fitted, real, legs, real_legs)
-            problems += _relationship_problems(json.loads((staging / "metadata.json").read_text()))
+        cases, legs = read_release(staging)
+        check, problems = check_fit(cases, legs, fitted, real, real_legs)
+        problems += metadata_problems(staging, with_legs=fitted.legs is not None)
         if problems:
             raise UserError(f"release abandoned, a guarantee fails: {problems[0]}")
+        mf.write_manifest(staging, replace(made, measured=mf.measured_on_disk(check)))
 
-    return write_release(out, fitted.cases, fitted.legs, datacard(fitted), fmt=fmt, force=force,
-                         verify=verify)
+    return write_release(out, fitted.cases, fitted.legs, datacard(fitted, made), fmt=fmt,
+                         force=force, verify=verify)

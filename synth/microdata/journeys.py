@@ -1,5 +1,5 @@
 """Journey legs in `tipkit synth fit`: read and check an input's legs, summarise each case's journey
-into case-level columns the model fits with the case columns, and expand released cases into legs.
+into case-level columns the model fits with the case columns (release.legs expands them back).
 
 A case's legs become `legCount` (how many) and the journey values of its first leg (lowest
 legIndex): in tipkit releases those values are the same on every leg of a case. The unit of
@@ -16,7 +16,6 @@ import pandas as pd
 from tipkit.synth.microdata import marginals as model
 from tipkit.synth.microdata.readers import CaseRecords, read_text, read_cases
 from tipkit.synth.microdata.domain import Domain
-from tipkit.synth.release.guarantees import check_table, reproduced_uniques
 from tipkit.synth.release.schema import (CASE_ID, FLAG, JOURNEY_COLUMNS, LEG_COLUMNS, LEG_COUNT, LEG_COUNTS,
                           LEG_DOMAINS, LEG_ID, LEG_QUASI_IDENTIFIERS, LEG_TABLE_COLUMNS, MISSING,
                           OTHER)
@@ -185,23 +184,6 @@ def k_tables(quasi_identifiers, case_columns, length: int) -> list[tuple[str, ..
             + model.workload(list(SUMMARY_COLUMNS), length))
 
 
-def expand(released: pd.DataFrame, case_ids: np.ndarray) -> pd.DataFrame:
-    """Each released case's legs: legCount rows numbered 1..legCount that share its journey
-    values, in case order, with new leg ids 1..m."""
-    counts = released[LEG_COUNT].astype(int).to_numpy()
-    case_of_leg = np.repeat(np.arange(len(released)), counts)
-    starts = np.cumsum(counts) - counts
-    index = np.arange(len(case_of_leg)) - starts[case_of_leg] + 1
-    legs = pd.DataFrame({
-        LEG_ID: [str(i) for i in range(1, len(case_of_leg) + 1)],
-        CASE_ID: np.asarray(case_ids, dtype=object)[case_of_leg],
-        "legIndex": index.astype(str),
-    })
-    for name in JOURNEY_COLUMNS:
-        legs[name] = released[name].to_numpy()[case_of_leg]
-    return legs[list(LEG_TABLE_COLUMNS)]
-
-
 def leg_rows(legs: pd.DataFrame, cases: pd.DataFrame, quasi_identifiers) -> pd.DataFrame:
     """Input legs with their case's quasi-identifiers: what an attacker may know of a leg."""
     rows = legs[list(LEG_QUASI_IDENTIFIERS)].reset_index(drop=True)
@@ -220,29 +202,3 @@ def generalised(summary: pd.DataFrame, coded: pd.DataFrame) -> dict[str, int]:
         if moved.any():
             found[name] = int(moved.sum())
     return found
-
-
-def leg_problems(cases: pd.DataFrame, legs: pd.DataFrame, quasi_identifiers, k: int,
-                 length: int, real_legs: pd.DataFrame | None = None) -> list[str]:
-    """What is wrong with the legs of a release as written (re-read from disk): layout, fresh ids
-    and links, k-anonymity on the legs' and their cases' quasi-identifiers, rare combinations of
-    leg values, and (when `real_legs`, from `leg_rows`, is given) legs reproducing the
-    quasi-identifiers of an input leg unique on them."""
-    if list(legs.columns) != list(LEG_TABLE_COLUMNS):
-        return [f"legs: the columns are not {', '.join(LEG_TABLE_COLUMNS)}"]
-    problems = []
-    if list(legs[LEG_ID]) != [str(i) for i in range(1, len(legs) + 1)]:
-        problems.append("legs: leg ids are not the fresh sequence 1..m")
-    if not legs[CASE_ID].isin(cases[CASE_ID]).all():
-        problems.append("legs: some legs belong to no released case")
-        return problems
-    qi = [*LEG_QUASI_IDENTIFIERS, *quasi_identifiers]
-    joined = legs.merge(cases, on=CASE_ID, how="left", validate="many_to_one")
-    report = check_table("legs", joined, qi, list(LEG_COLUMNS), k, length)
-    problems += report.problems(k)
-    if real_legs is not None:
-        copied = reproduced_uniques(joined, real_legs, qi)
-        if copied:
-            problems.append(f"legs: {copied} legs reproduce the quasi-identifiers of a leg "
-                            "unique in the input")
-    return problems

@@ -143,49 +143,6 @@ def small_cells(support, weights, domain, tables, cut: float) -> np.ndarray:
     return flagged
 
 
-def _group(rows: np.ndarray, columns) -> np.ndarray:
-    if not len(columns):
-        return np.zeros(len(rows), dtype=np.int64)
-    return np.unique(rows[:, columns], axis=0, return_inverse=True)[1].ravel()
-
-
-def consolidate(rows: np.ndarray, quasi_identifiers: list[int], k: int) -> np.ndarray:
-    """Local recoding of rows in quasi-identifier classes smaller than k: group them on all but
-    some quasi-identifiers and give each group of at least k rows its most common values in the
-    columns left out. The column left out first is the one that completes most rows, so a rare
-    citizenship keeps its own value and gives up, say, its year instead."""
-    rows = rows.copy()
-    free = list(quasi_identifiers)
-    dropped: list[int] = []
-    while free:
-        small = np.bincount(_group(rows, quasi_identifiers))[_group(rows, quasi_identifiers)] < k
-        if not small.any():
-            break
-        best, best_done = None, -1
-        for j in free:
-            key = [c for c in free if c != j]
-            sizes = np.bincount(_group(rows[small], key))
-            done = int((sizes[_group(rows[small], key)] >= k).sum())
-            if done > best_done:
-                best, best_done = j, done
-        free.remove(best)
-        dropped.append(best)
-        sub = rows[small]
-        group = _group(sub, free)
-        ready = np.bincount(group)[group] >= k
-        # The most common combination of the left-out columns within each group.
-        left = _group(sub, dropped)
-        pair = group * (left.max() + 1) + left
-        counts = np.bincount(pair)
-        order = np.lexsort((-counts[pair], group))
-        first = order[np.r_[True, group[order][1:] != group[order][:-1]]]
-        modal = np.empty((group.max() + 1, len(dropped)), dtype=rows.dtype)
-        modal[group[first]] = sub[first][:, dropped]
-        sub[np.ix_(ready, dropped)] = modal[group[ready]]
-        rows[small] = sub
-    return rows
-
-
 def k_support(support, weights, domain, measurements, rows: int, k: int, tables,
               sweeps: int = 30, rounds: int = 200):
     """Drop support rows whose cells in `tables` (the quasi-identifier classes and every short

@@ -1,5 +1,6 @@
-"""Measure a release as a reader would: each published figure computed on its rows, and the
-privacy guarantees counted. Used on the tables in memory and again after re-reading from disk.
+"""Measure a release built from published figures as a reader would: each figure computed on the
+released rows, and the release checker's guarantees. Used on the tables in memory and again after
+re-reading them from disk.
 """
 
 from __future__ import annotations
@@ -9,54 +10,26 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tipkit.synth.published.figures import Figure
-from tipkit.synth.release.guarantees import GuaranteeReport, check_table
-from tipkit.synth.release.schema import (CASE_COLUMNS, CASE_ID, CASE_TABLE_COLUMNS, LEG_COLUMNS,
-                          LEG_QUASI_IDENTIFIERS, LEG_TABLE_COLUMNS, MISSING)
-
-
-
-@dataclass(frozen=True)
-class FigureValue:
-    """A figure measured on the released rows: hits among the population, exactly."""
-
-    figure: Figure
-    hits: int
-    population: int
-
-    @property
-    def value(self) -> float:
-        if self.figure.kind == "count":
-            return float(self.population)
-        return self.hits / self.population if self.population else float("nan")
-
-    def holds(self, low: float | None = None, high: float | None = None) -> bool:
-        low = self.figure.low if low is None else low
-        high = self.figure.high if high is None else high
-        if self.figure.kind == "count":
-            return low <= self.population <= high
-        # exact in integers: low * population <= hits <= high * population
-        return self.population > 0 and low * self.population <= self.hits <= high * self.population
+from tipkit.synth.published.kinds import FigureValue
+from tipkit.synth.release.checks import ReleaseCheck, check_release, legs_with_cases
+from tipkit.synth.release.legs import Ids
+from tipkit.synth.release.schema import CASE_COLUMNS, CASE_ID, MISSING
 
 
 @dataclass(frozen=True)
 class Measured:
-    """Everything checked about a release."""
+    """Everything checked about a release: the checker's findings and every figure's value."""
 
-    cases: int
-    legs: int
+    release: ReleaseCheck
     figure_values: tuple[FigureValue, ...]
-    case_report: GuaranteeReport
-    leg_report: GuaranteeReport
-    layout_problems: tuple[str, ...] = ()
 
     def problems(self, k: int) -> list[str]:
-        found = list(self.layout_problems)
+        found = list(self.release.layout_problems)
         for fv in self.figure_values:
-            if fv.figure.kind == "share" and not fv.holds():
+            if fv.figure.definition.constrains and not fv.holds():
                 found.append(f"figure {fv.figure.id} is {fv.value:.4f}, outside "
                              f"[{fv.figure.low}, {fv.figure.high}]")
-        return found + self.case_report.problems(k) + self.leg_report.problems(k)
+        return found + self.release.guarantee_problems(k)
 
 
 def _matches(table: pd.DataFrame, spec: dict[str, tuple[str, ...]]) -> np.ndarray:
@@ -66,51 +39,52 @@ def _matches(table: pd.DataFrame, spec: dict[str, tuple[str, ...]]) -> np.ndarra
     return keep
 
 
-def _case_matches(cases: pd.DataFrame, legs: pd.DataFrame, spec) -> np.ndarray:
-    """A case matches a filter on its own columns, and on journey columns if any leg matches."""
-    own = {c: v for c, v in spec.items() if c in cases.columns}
-    journey = {c: v for c, v in spec.items() if c not in cases.columns}
-    keep = _matches(cases, own)
-    if journey:
-        hit_cases = legs.loc[_matches(legs, journey), CASE_ID].unique()
-        keep &= cases[CASE_ID].isin(hit_cases).to_numpy()
-    return keep
+@dataclass(frozen=True)
+class ReleasedRows:
+    """A release's tables as rows a figure kind measures (kinds.Rows): a case figure on the
+    cases, a leg figure on the legs with their cases' columns."""
 
+    cases: pd.DataFrame
+    legs: pd.DataFrame
+    joined: pd.DataFrame  # the legs with their cases' columns
 
-def figure_value(figure: Figure, cases: pd.DataFrame, legs: pd.DataFrame,
-                 legs_with_cases: pd.DataFrame) -> FigureValue:
-    if figure.kind == "count":
-        n = len(cases) if figure.unit == "case" else len(legs)
-        return FigureValue(figure, n, n)
-    table = cases if figure.unit == "case" else legs_with_cases
-    if figure.unit == "case":
-        population = _case_matches(cases, legs, figure.population)
-        hits = population & _case_matches(cases, legs, figure.statistic)
-    else:
-        population = _matches(table, figure.population)
-        hits = population & _matches(table, figure.statistic)
-    for column in figure.must_be_known:
-        if column in table.columns:  # journey columns are never blank
-            population &= (table[column] != MISSING).to_numpy()
-    return FigureValue(figure, int(hits.sum()), int(population.sum()))
+    def table(self, unit: str) -> pd.DataFrame:
+        return self.cases if unit == "case" else self.joined
+
+    def match(self, unit: str, spec) -> np.ndarray:
+        if unit != "case":
+            return _matches(self.joined, spec)
+        # A case matches a filter on its own columns, and on journey columns if any leg matches.
+        own = {c: v for c, v in spec.items() if c in self.cases.columns}
+        journey = {c: v for c, v in spec.items() if c not in self.cases.columns}
+        keep = _matches(self.cases, own)
+        if journey:
+            hit_cases = self.legs.loc[_matches(self.legs, journey), CASE_ID].unique()
+            keep &= self.cases[CASE_ID].isin(hit_cases).to_numpy()
+        return keep
+
+    def known(self, unit: str, columns) -> np.ndarray:
+        table = self.table(unit)
+        keep = np.ones(len(table), dtype=bool)
+        for column in columns:
+            if column in table.columns:  # journey columns are never blank
+                keep &= (table[column] != MISSING).to_numpy()
+        return keep
+
+    def weigh(self, unit: str, mask: np.ndarray) -> np.ndarray:
+        return mask
+
+    def size(self, unit: str) -> int:
+        return len(self.cases) if unit == "case" else len(self.legs)
 
 
 def measure_release(cases: pd.DataFrame, legs: pd.DataFrame, figures, quasi_identifiers,
-                    k: int, reporting_length: int) -> Measured:
-    """Measure every figure and both guarantees on the two tables (values as text)."""
-    layout = []
-    if tuple(cases.columns) != CASE_TABLE_COLUMNS:
-        layout.append("cases.csv does not have the CTDC synthetic columns in order")
-    if tuple(legs.columns) != LEG_TABLE_COLUMNS:
-        layout.append("legs.csv does not have the leg columns in order")
-    if layout:
-        empty = check_table("cases", cases.iloc[:0], [], [], k, 0)
-        return Measured(len(cases), len(legs), (), empty, empty, tuple(layout))
-    if not legs[CASE_ID].isin(cases[CASE_ID]).all():
-        layout.append("legs.csv has legs of cases that are not in cases.csv")
-    legs_with_cases = legs.merge(cases, on=CASE_ID, how="left", validate="many_to_one")
-    values = tuple(figure_value(f, cases, legs, legs_with_cases) for f in figures)
-    case_report = check_table("cases", cases, quasi_identifiers, CASE_COLUMNS, k, reporting_length)
-    leg_report = check_table("legs", legs_with_cases, [*LEG_QUASI_IDENTIFIERS, *quasi_identifiers],
-                             LEG_COLUMNS, k, reporting_length)
-    return Measured(len(cases), len(legs), values, case_report, leg_report, tuple(layout))
+                    k: int, reporting_length: int, ids: Ids | None = None) -> Measured:
+    """Measure every figure and the release checker's guarantees on the two tables (values as
+    text); `ids`: also check that the ids are that fresh numbering."""
+    check = check_release(cases, legs, quasi_identifiers, k, reporting_length, ids=ids,
+                          case_columns=CASE_COLUMNS)
+    if check.case_report is None:  # the columns are not the release's: nothing to measure
+        return Measured(check, ())
+    rows = ReleasedRows(cases, legs, legs_with_cases(cases, legs))
+    return Measured(check, tuple(f.definition.measure(f, rows) for f in figures))

@@ -13,6 +13,7 @@ import numpy as np
 
 from tipkit.synth.published import joint
 from tipkit.synth.published.figures import Figure, PublishedFigures, describe_values
+from tipkit.synth.published.kinds import KINDS
 from tipkit.synth.published.priors import Priors
 from tipkit.synth.release.schema import MISSING
 from tipkit.errors import UserError
@@ -91,8 +92,8 @@ def _quantities(figures, domain, constraints, support, prior, solution) -> list[
 
 
 def _conflict_message(figures: PublishedFigures, conflict) -> str:
-    shares = figures.shares
-    named = [shares[i] for i in conflict]
+    constraining = figures.constraining
+    named = [constraining[i] for i in conflict]
     detail = "; ".join(f"{f.id} ({f.describe()} in [{f.low:.3f}, {f.high:.3f}])" for f in named)
     ids = ", ".join(f.id for f in named)
     return (f"figures {ids} cannot all hold at once: {detail}. "
@@ -133,7 +134,7 @@ def analyse(figures: PublishedFigures, priors: Priors, relax: bool = False) -> A
     # Fit inside slightly narrowed intervals where possible, so rounding to whole rows stays inside.
     narrowed = figures.replace(
         f.with_interval(f.low + _SHRINK * (f.high - f.low), f.high - _SHRINK * (f.high - f.low))
-        if f.kind == "share" else f for f in figures.figures)
+        if f.definition.constrains else f for f in figures.figures)
     fit_constraints = joint.constraints_for(domain, narrowed.figures)
     if not joint.is_feasible(fit_constraints, support):
         fit_constraints = constraints
@@ -147,8 +148,9 @@ def analyse(figures: PublishedFigures, priors: Priors, relax: bool = False) -> A
 def report(analysis: Analysis) -> str:
     """The check as text for a reader: consistency, implied ranges, tensions, binding, solution."""
     figs = analysis.figures
-    shares, counts = figs.shares, [f for f in figs.figures if f.kind == "count"]
-    lines = [f"{figs.title}", f"{figs.path}: {len(shares)} share figures, {len(counts)} counts", ""]
+    by_kind = {name: [f for f in figs.figures if f.kind == name] for name in KINDS}
+    lines = [f"{figs.title}", f"{figs.path}: " + ", ".join(
+        f"{len(found)} {KINDS[name].plural}" for name, found in by_kind.items()), ""]
     if analysis.adjustments:
         lines.append("The figures cannot all hold as published. Least adjustment (--relax):")
         for old, new in analysis.adjustments:
@@ -172,10 +174,7 @@ def report(analysis: Analysis) -> str:
     lines += ["", "Solution: the joint distribution closest to the documented priors (maximum "
               "entropy relative to them) with every figure inside the middle 80% of its interval:"]
     fitted = analysis.fitted_shares
-    for f in shares:
-        lines.append(f"  figure {f.id:<4} [{f.low:.3f}, {f.high:.3f}]  fitted {fitted[f.id]:.3f}   {f.describe()}")
-    for f in counts:
-        lines.append(f"  figure {f.id:<4} {f.low:,.0f} to {f.high:,.0f} {f.unit}s (scaled to the requested size)")
+    lines += [f.definition.check_line(f, fitted) for found in by_kind.values() for f in found]
     return "\n".join(lines) + "\n"
 
 

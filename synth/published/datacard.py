@@ -6,7 +6,6 @@ where each column comes from, and what the privacy guarantee does and does not p
 
 from __future__ import annotations
 
-from tipkit import __version__
 from tipkit.synth.published.consistency import figure_order
 from tipkit.synth.release.schema import CASE_COLUMNS, JOURNEY_COLUMNS, LEG_COUNT, LEG_QUASI_IDENTIFIERS
 
@@ -16,22 +15,18 @@ def _figure_table(release) -> list[str]:
             "|---|---|---|---|---|---|"]
     adjusted = {old.id: old for old, _ in release.analysis.adjustments}
     for fv in release.measured.figure_values:
-        f = fv.figure
-        if f.kind == "count":
-            interval = f"{f.low:,.0f} to {f.high:,.0f}"
-            if f.unit == "leg" and release.leg_range and release.leg_range != (f.low, f.high):
-                interval += f" (scaled: {release.leg_range[0]:,.0f} to {release.leg_range[1]:,.0f})"
-            achieved = f"{fv.population:,}"
-        else:
-            interval = f"[{f.low:.4f}, {f.high:.4f}]"
-            if f.id in adjusted:
-                old = adjusted[f.id]
-                interval += f" (published [{old.low:.4f}, {old.high:.4f}], relaxed)"
-            achieved = f"{fv.value:.4f} ({fv.hits:,} of {fv.population:,} {f.unit}s)"
+        f, kind = fv.figure, fv.figure.definition
+        interval = kind.interval_text(f.low, f.high)
+        if f.kind == "count" and f.unit == "leg" and release.leg_range \
+                and release.leg_range != (f.low, f.high):
+            interval += f" (scaled: {kind.interval_text(*release.leg_range)})"
+        if f.id in adjusted:
+            old = adjusted[f.id]
+            interval += f" (published {kind.interval_text(old.low, old.high)}, relaxed)"
         source = release.analysis.figures.sources.get(f.source, f.source)
         quote = f"{f.quote} - {source}" if f.quote else source
-        rows.append(f"| {f.id} | {f.describe()} | {f.published or '-'} | {interval} | {achieved} | "
-                    f"{quote.replace('|', '/')} |")
+        rows.append(f"| {f.id} | {f.describe()} | {f.published or '-'} | {interval} | "
+                    f"{kind.achieved_text(fv)} | {quote.replace('|', '/')} |")
     return rows
 
 
@@ -53,7 +48,7 @@ def _tension_lines(analysis) -> list[str]:
 
 
 def _column_lines(release) -> list[str]:
-    figures = release.analysis.figures.shares
+    figures = release.analysis.figures.constraining
     named = {c: sorted({f.id for f in figures if c in f.columns}, key=figure_order)
              for c in (*CASE_COLUMNS, *JOURNEY_COLUMNS)}
     lines = []
@@ -69,8 +64,10 @@ def _column_lines(release) -> list[str]:
 
 
 def datacard(release) -> str:
-    """The card as Markdown."""
-    r, m, a = release.request, release.measured, release.analysis
+    """The card as Markdown: how the release was made and what it guarantees as its release.json
+    states them (release.manifest), the figures and their tensions from the analysis."""
+    made, a = release.manifest, release.analysis
+    r, m = made.settings, made.measured
     qis = ", ".join(r.quasi_identifiers)
     generalised_by_prior = sum(int((release.cases[c] == "Other").sum())
                                for c in ("citizenship", "CountryOfExploitation"))
@@ -79,16 +76,14 @@ def datacard(release) -> str:
         f"# Data card: {a.figures.title}",
         "",
         "## In plain words",
-        f"{m.cases:,} synthetic victims of trafficking and their {m.legs:,} international journey legs. "
+        f"{m.cases.rows:,} synthetic victims of trafficking and their {m.legs.rows:,} international journey legs. "
         "No row describes a real person: the data were drawn from published figures and public "
         "shares, not from case records. Every published figure below holds on the released rows "
         f"themselves. Every released case record is shared, identically, by at least {r.k} cases, so "
         "no one in it can be singled out by any combination of its values.",
         "",
         "## How it was made",
-        f"- Command: `tipkit synth generate --published {r.figures_path} --cases {r.cases} --k {r.k} "
-        f"--seed {r.seed} --reporting-length {r.reporting_length} --quasi-identifiers {','.join(r.quasi_identifiers)}"
-        f"{' --relax' if r.relax else ''} --format {r.fmt}` (tipkit {__version__}).",
+        f"- Command: `{made.command}` (tipkit {made.tool_version}).",
         "- Fit: the joint distribution of the columns the figures name, closest to the documented "
         "priors (maximum entropy relative to them), with every figure inside its interval; "
         "values go missing at random at their prior shares afterwards.",
@@ -108,11 +103,11 @@ def datacard(release) -> str:
         "",
         "## Privacy",
         f"- Quasi-identifiers of cases: {qis}; k = {r.k}. Smallest class in cases.csv: "
-        f"{m.case_report.smallest_class}.",
+        f"{m.cases.smallest_class}.",
         f"- Legs: each leg's {', '.join(LEG_QUASI_IDENTIFIERS)} with its case's quasi-identifiers; "
-        f"smallest class in legs.csv: {m.leg_report.smallest_class}.",
+        f"smallest class in legs.csv: {m.legs.smallest_class}.",
         f"- Rare combinations (1 to {r.reporting_length} values, any columns) in fewer than {r.k} rows: "
-        f"cases {sum(m.case_report.rare_by_length.values())}, legs {sum(m.leg_report.rare_by_length.values())}.",
+        f"cases {sum(m.cases.rare_by_length.values())}, legs {sum(m.legs.rare_by_length.values())}.",
         f"- Values generalised or suppressed to reach k: 0 of {values:,} (0.00%) and 0 rows: the "
         "release is k-anonymous by construction, so nothing had to be removed afterwards. "
         f"Separately, {generalised_by_prior:,} country values ({generalised_by_prior / values:.2%} of all values) are "
@@ -134,9 +129,9 @@ def datacard(release) -> str:
         *_column_lines(release),
         "",
         "## Files",
-        f"- `cases.{r.fmt}`: `caseId` and the 27 fields of the CTDC Global Synthetic Dataset (blank = missing; "
+        f"- `cases.{r.format}`: `caseId` and the 27 fields of the CTDC Global Synthetic Dataset (blank = missing; "
         "countries as ISO 3166-1 alpha-3; `Other` = a country the public shares do not name).",
-        f"- `legs.{r.fmt}`: `legId`, `caseId`, `legIndex`, `borderPoint`, `transportMode`, `travelDocument`, "
+        f"- `legs.{r.format}`: `legId`, `caseId`, `legIndex`, `borderPoint`, `transportMode`, `travelDocument`, "
         "`exploitedBeforeCrossing`, `travelledInGroup`.",
         "- `metadata.json`: SDV metadata of both tables and their link; "
         "`sdv.metadata.Metadata.load_from_json('metadata.json')`.",

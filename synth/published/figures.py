@@ -1,7 +1,8 @@
 """Published figures as data: a YAML file of shares and counts, each an interval with its source.
 
 A figure says "among <population> <units>, the share with <statistic> lies in [low, high]", or
-"there are about N <units>". Intervals come from the file or from the published wording.
+"there are about N <units>". Intervals come from the file or from the published wording; what
+each kind means and how it is measured lives in `kinds`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from tipkit.synth.published.kinds import KINDS
 from tipkit.synth.release.schema import CASE_COLUMNS, LEG_COLUMNS, MISSING, VALUE_GROUPS
 from tipkit.errors import UserError
 
@@ -25,8 +27,6 @@ _FRACTIONS = {
     "one in five": 1 / 5, "one in four": 1 / 4, "one in three": 1 / 3,
 }
 _FRACTION_HALF_WIDTH = 0.0125  # "two thirds" is said of anything from about 65.4% to 67.9%
-_HEDGED_POINTS = 2.5  # "almost 80%" is a little under 80: [77.5, 80]
-_HEDGED_COUNT = 0.05  # "about 10,500" is within 5%
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Figure:
 
     id: str
     unit: str  # "case" or "leg"
-    kind: str  # "share" or "count"
+    kind: str  # a name in kinds.KINDS: "share" or "count"
     low: float
     high: float
     population: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -54,11 +54,13 @@ class Figure:
         shares are shares of the known (unless the statistic itself asks for blank)."""
         return tuple(c for c, v in self.statistic.items() if MISSING not in v)
 
+    @property
+    def definition(self):
+        """Its kind: how it is read, measured and shown (a class of `kinds`)."""
+        return KINDS[self.kind]
+
     def describe(self) -> str:
-        if self.kind == "count":
-            return f"number of {self.unit}s"
-        who = _describe_filter(self.population) or f"all {self.unit}s"
-        return f"{who}: share with {_describe_filter(self.statistic)}"
+        return self.definition.describe(self, _describe_filter)
 
     def with_interval(self, low: float, high: float) -> "Figure":
         return Figure(self.id, self.unit, self.kind, low, high, self.population, self.statistic,
@@ -76,8 +78,9 @@ class PublishedFigures:
     priors_path: Path | None  # None: the built-in CTDC priors
 
     @property
-    def shares(self) -> tuple[Figure, ...]:
-        return tuple(f for f in self.figures if f.kind == "share")
+    def constraining(self) -> tuple[Figure, ...]:
+        """The figures the joint is fitted to and the release is sized against (shares)."""
+        return tuple(f for f in self.figures if f.definition.constrains)
 
     def count(self, unit: str) -> Figure | None:
         return next((f for f in self.figures if f.kind == "count" and f.unit == unit), None)
@@ -122,24 +125,7 @@ def interval_from_wording(published: str, kind: str) -> tuple[float, float]:
     if not match:
         raise UserError(f"cannot read the wording {published!r}: give an explicit interval")
     number = float(match.group(1).replace(",", ""))
-    if kind == "share":
-        if not match.group(2):
-            raise UserError(f"share {published!r} needs a % sign or an explicit interval")
-        decimals = len(match.group(1).split(".")[1]) if "." in match.group(1) else 0
-        rounding, width = 0.5 * 10 ** -decimals, _HEDGED_POINTS
-        low, high = {
-            None: (number - rounding, number + rounding),
-            "under": (number - width, number),
-            "about": (number - width, number + width),
-            "over": (number, number + width),
-        }[hedge]
-        return max(low, 0.0) / 100, min(high, 100.0) / 100
-    return {
-        None: (number, number),
-        "under": (number * (1 - _HEDGED_COUNT), number),
-        "about": (number * (1 - _HEDGED_COUNT), number * (1 + _HEDGED_COUNT)),
-        "over": (number, number * (1 + _HEDGED_COUNT)),
-    }[hedge]
+    return KINDS[kind].interval(number, match.group(1), bool(match.group(2)), hedge, published)
 
 
 def _parse_filter(raw, where: str) -> dict[str, tuple[str, ...]]:
@@ -189,10 +175,7 @@ def _parse_figure(raw, index: int) -> Figure:
         raise UserError(f"{where} needs an interval or a published wording")
     if low > high:
         raise UserError(f"{where}: interval [{low}, {high}] has low above high")
-    if kind == "share" and not (0.0 <= low and high <= 1.0):
-        raise UserError(f"{where}: interval [{low}, {high}] lies outside [0, 1]")
-    if kind == "count" and low < 1:
-        raise UserError(f"{where}: a count interval must be positive")
+    KINDS[kind].check_interval(low, high, where)
     population = _parse_filter(raw.get("population"), f"{where} population")
     stat = _parse_filter(statistic, f"{where} statistic") if kind == "share" else {}
     return Figure(fid, unit, kind, low, high, population, stat, published,

@@ -16,10 +16,13 @@ import pandas as pd
 from tipkit.synth.published import consistency, profiles as prof
 from tipkit.synth.published.checks import Measured, measure_release
 from tipkit.synth.published.figures import PublishedFigures, load_figures
-from tipkit.synth.published.priors import Priors, load_priors
+from tipkit.synth.published.priors import BUILTIN_PRIORS, Priors, load_priors
+from tipkit.synth.release import manifest as mf
+from tipkit.synth.release.checks import leg_quasi_identifiers, metadata_problems
 from tipkit.synth.release.folder import read_release, write_release
-from tipkit.synth.release.schema import (CASE_COLUMNS, CASE_ID, DEFAULT_QUASI_IDENTIFIERS, JOURNEY_COLUMNS,
-                          LEG_COUNT, LEG_ID, LEG_TABLE_COLUMNS)
+from tipkit.synth.release.legs import PUBLISHED_IDS, expand_legs
+from tipkit.synth.release.schema import (CASE_COLUMNS, CASE_ID, DEFAULT_QUASI_IDENTIFIERS,
+                                        JOURNEY_COLUMNS, LEG_COUNT)
 from tipkit.errors import UserError
 
 # One random stream per random input, all spawned from the one seed, in this fixed order.
@@ -53,6 +56,14 @@ class Request:
         if self.seed < 0:
             raise UserError("--seed must not be negative")
 
+    @property
+    def command(self) -> str:
+        """The command line that makes this release, as the data card and release.json quote it."""
+        return (f"tipkit synth generate --published {self.figures_path} --cases {self.cases} "
+                f"--k {self.k} --seed {self.seed} --reporting-length {self.reporting_length} "
+                f"--quasi-identifiers {','.join(self.quasi_identifiers)}"
+                f"{' --relax' if self.relax else ''} --format {self.fmt}")
+
 
 @dataclass
 class Release:
@@ -66,6 +77,7 @@ class Release:
     profiles: int
     leg_range: tuple[float, float] | None
     measured: Measured
+    manifest: mf.Manifest  # release.json before the files' hashes: what the data card states
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -95,7 +107,7 @@ def _profiles(analysis, priors, request, leg_range, streams):
             return draw
         count = min(n // k, int(count * 1.5) + 1)
     # Name the figures that cannot be met together at this k: a deletion filter on the last draw.
-    blocking = list(analysis.figures.shares)
+    blocking = list(analysis.figures.constraining)
     for figure in list(blocking):
         trial = [f for f in blocking if f is not figure]
         if prof.size_profiles(draw, trial, n, leg_range, k, streams["sizing"]) is None:
@@ -109,22 +121,31 @@ def _profiles(analysis, priors, request, leg_range, streams):
 def _expand(draw: prof.Profiles, rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One case row per unit of size, in random order; one leg row per leg of each case."""
     order = rng.permutation(np.repeat(np.arange(len(draw)), draw.sizes))
-    width = max(6, len(str(len(order))))
-    cases = pd.DataFrame({CASE_ID: [f"C{i:0{width}d}" for i in range(1, len(order) + 1)]})
+    cases = pd.DataFrame({CASE_ID: PUBLISHED_IDS.cases(len(order))})
     for column in CASE_COLUMNS:
         cases[column] = draw.columns[column][order]
-    leg_counts = draw.columns[LEG_COUNT].astype(int)[order]
-    case_of_leg = np.repeat(np.arange(len(order)), leg_counts)
-    starts = np.cumsum(leg_counts) - leg_counts
-    leg_index = np.arange(len(case_of_leg)) - starts[case_of_leg] + 1
-    legs = pd.DataFrame({
-        LEG_ID: [f"L{i:0{width + 1}d}" for i in range(1, len(case_of_leg) + 1)],
-        CASE_ID: cases[CASE_ID].to_numpy()[case_of_leg],
-        "legIndex": leg_index.astype(str),
-    })
-    for column in JOURNEY_COLUMNS:
-        legs[column] = draw.columns[column][order][case_of_leg]
-    return cases, legs[list(LEG_TABLE_COLUMNS)]
+    journeys = {column: draw.columns[column][order] for column in (LEG_COUNT, *JOURNEY_COLUMNS)}
+    return cases, expand_legs(cases[CASE_ID].to_numpy(), journeys, PUBLISHED_IDS)
+
+
+def _manifest(request: Request, figures: PublishedFigures, measured: Measured) -> mf.Manifest:
+    """What release.json will say: the command and its settings with the input files' hashes,
+    the guarantees promised and the values measured."""
+    priors = (mf.InputFile.of(figures.priors_path) if figures.priors_path is not None
+              else mf.InputFile.of(BUILTIN_PRIORS, f"{BUILTIN_PRIORS.name} (built in)"))
+    settings = mf.Settings(
+        k=request.k, quasi_identifiers=tuple(request.quasi_identifiers),
+        reporting_length=request.reporting_length, seed=request.seed, format=request.fmt,
+        figures=mf.InputFile.of(request.figures_path),
+        options={"cases": request.cases, "relax": request.relax,
+                 "priors": {"name": priors.name, "sha256": priors.sha256}})
+    promised = mf.Promised(
+        k=request.k, quasi_identifiers=tuple(request.quasi_identifiers),
+        leg_quasi_identifiers=leg_quasi_identifiers(request.quasi_identifiers),
+        reporting_length=request.reporting_length, published_figures_hold=True,
+        input_uniques_excluded=None)
+    return mf.Manifest(mf.GENERATE, request.command, settings, promised,
+                       mf.measured_on_disk(measured.release, measured.figure_values))
 
 
 STAGES = ("fitting the joint", "sizing profiles", "filling columns", "measuring", "writing and re-checking")
@@ -161,7 +182,8 @@ def build_release(request: Request, figures: PublishedFigures | None = None,
                                request.k, request.reporting_length)
     seconds["check"] = time.perf_counter() - clock
     progress(STAGES[3])
-    return Release(request, cases, legs, analysis, priors, len(draw), leg_range, measured, seconds)
+    return Release(request, cases, legs, analysis, priors, len(draw), leg_range, measured,
+                   _manifest(request, analysis.figures, measured), seconds)
 
 
 def generate(request: Request, out: Path, force: bool = False, progress=None) -> Release:
@@ -177,13 +199,19 @@ def generate(request: Request, out: Path, force: bool = False, progress=None) ->
         raise UserError(f"the release would break its guarantees: {problems[0]}")
 
     def verify(folder: Path) -> None:
+        """Re-read the staged files, check every guarantee and the ids and metadata on them,
+        require the values measured in memory, then seal the folder with release.json."""
         cases, legs = read_release(folder)
-        again = measure_release(cases, legs, release.analysis.figures.figures, request.quasi_identifiers,
-                                request.k, request.reporting_length)
-        found = again.problems(request.k)
-        if found or again.figure_values != release.measured.figure_values:
-            raise UserError(f"the written release failed its check: {(found or ['figures differ'])[0]}")
-        _check_metadata(folder / "metadata.json")
+        again = measure_release(cases, legs, release.analysis.figures.figures,
+                                request.quasi_identifiers, request.k, request.reporting_length,
+                                ids=PUBLISHED_IDS)
+        found = again.problems(request.k) + metadata_problems(folder, with_legs=True)
+        if not found and mf.measured_on_disk(again.release, again.figure_values) \
+                != release.manifest.measured:
+            found = ["the files measure differently from the release in memory"]
+        if found:
+            raise UserError(f"the written release failed its check: {found[0]}")
+        mf.write_manifest(folder, release.manifest)
 
     clock = time.perf_counter()
     write_release(out, release.cases, release.legs, datacard(release), request.fmt, force,
@@ -192,9 +220,3 @@ def generate(request: Request, out: Path, force: bool = False, progress=None) ->
     if progress:
         progress(STAGES[4])
     return release
-
-
-def _check_metadata(path: Path) -> None:
-    from sdv.metadata import Metadata
-
-    Metadata.load_from_json(str(path)).validate()

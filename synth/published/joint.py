@@ -61,7 +61,7 @@ def figure_domain(figures, priors: Priors) -> Domain:
 
     A blank (missing) value stays out of the joint unless a figure asks about it: values go
     missing at random afterwards, as published shares are shares of the cases where it is known."""
-    shares = [f for f in figures if f.kind == "share"]
+    shares = [f for f in figures if f.definition.constrains]
     wanted = set(JOURNEY_COLUMNS) | {c for f in shares for c in f.columns}
     wanted |= {priors[c].given for c in list(wanted) if priors[c].given}
     asked_blank = {c for f in shares for c, v in (f.population | f.statistic).items() if MISSING in v}
@@ -132,15 +132,37 @@ class Constraints:
             return (self.hits @ p) / (self.populations @ p)
 
 
-def constraints_for(domain: Domain, figures) -> Constraints:
-    """Rows for each share figure: [pop & stat] - low [pop] >= 0 and high [pop] - [pop & stat] >= 0.
+@dataclass(frozen=True)
+class Cells:
+    """The joint's cells as rows a figure kind measures (kinds.Rows). Each cell is a case: a leg
+    figure is applied to cases here (each case weighs the same whatever its number of legs);
+    the integer release later meets it exactly on the legs themselves."""
 
-    Leg figures are applied to cases here (each case weighs the same whatever its number of legs);
-    the integer release later meets them exactly on the legs themselves."""
-    shares = tuple(f for f in figures if f.kind == "share")
-    pops = np.array([domain.mask(f.population) for f in shares]).reshape(len(shares), domain.size)
-    hits = np.array([domain.mask(f.population) & domain.mask(f.statistic) for f in shares]
-                    ).reshape(len(shares), domain.size)
+    domain: Domain
+
+    def match(self, unit: str, spec: dict[str, tuple[str, ...]]) -> np.ndarray:
+        return self.domain.mask(spec)
+
+    def known(self, unit: str, columns) -> np.ndarray:
+        names, values = self.domain.names, self.domain.values
+        return self.domain.mask({c: tuple(v for v in values[names.index(c)] if v != MISSING)
+                                 for c in columns})
+
+    def weigh(self, unit: str, mask: np.ndarray) -> np.ndarray:
+        return mask
+
+    def size(self, unit: str) -> int:
+        raise TypeError("the joint is a distribution: it has no count of units")
+
+
+def constraints_for(domain: Domain, figures) -> Constraints:
+    """Two rows for each constraining figure, over its weights (population, hits) on the cells:
+    [hits] - low [population] >= 0 and high [population] - [hits] >= 0."""
+    shares = tuple(f for f in figures if f.definition.constrains)
+    cells = Cells(domain)
+    weights = [f.definition.weights(f, cells) for f in shares]
+    pops = np.array([w[0] for w in weights]).reshape(len(shares), domain.size)
+    hits = np.array([w[1] for w in weights]).reshape(len(shares), domain.size)
     rows = np.empty((2 * len(shares), domain.size))
     for i, f in enumerate(shares):
         rows[2 * i] = hits[i] - f.low * pops[i]

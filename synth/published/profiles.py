@@ -14,7 +14,6 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from tipkit.synth.published.figures import Figure
 from tipkit.synth.published.joint import Domain
 from tipkit.synth.published.priors import Priors
 from tipkit.synth.release.schema import LEG_COUNT, MISSING
@@ -25,7 +24,8 @@ _MARGIN = 1e-6  # keeps solutions off the exact bound, where floating point coul
 
 @dataclass
 class Profiles:
-    """T distinct profiles: a value per column (arrays of text) and the rows each one gets."""
+    """T distinct profiles: a value per column (arrays of text) and the rows each one gets. A
+    figure kind measures them as rows (kinds.Rows)."""
 
     columns: dict[str, np.ndarray]
     sizes: np.ndarray | None = None
@@ -33,11 +33,24 @@ class Profiles:
     def __len__(self) -> int:
         return len(next(iter(self.columns.values())))
 
-    def matches(self, spec: dict[str, tuple[str, ...]]) -> np.ndarray:
+    def match(self, unit: str, spec: dict[str, tuple[str, ...]]) -> np.ndarray:
         keep = np.ones(len(self), dtype=bool)
         for column, values in spec.items():
             keep &= np.isin(self.columns[column], values)
         return keep
+
+    def known(self, unit: str, columns) -> np.ndarray:
+        keep = np.ones(len(self), dtype=bool)
+        for column in columns:
+            keep &= self.columns[column] != MISSING
+        return keep
+
+    def weigh(self, unit: str, mask: np.ndarray) -> np.ndarray:
+        """Units per profile row: one case, or its legs (journey values are the same on every
+        leg, so a leg figure counts all of a matching profile's legs)."""
+        per_row = (self.columns[LEG_COUNT].astype(int) if unit == "leg"
+                   else np.ones(len(self), dtype=int))
+        return mask * per_row
 
 
 def allocate(weights: np.ndarray, shares: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -96,21 +109,9 @@ def blank_at_random(profiles: Profiles, domain: Domain, priors: Priors,
             profiles.columns[name] = np.where(blank, MISSING, profiles.columns[name])
 
 
-def figure_weights(profiles: Profiles, figure: Figure) -> tuple[np.ndarray, np.ndarray]:
-    """Per profile row: units in the figure's population, and those of them with its statistic.
-    A leg figure counts the profile's legs (journey values are the same on every leg)."""
-    per_row = (profiles.columns[LEG_COUNT].astype(int) if figure.unit == "leg"
-               else np.ones(len(profiles), dtype=int))
-    population = profiles.matches(figure.population)
-    for column in figure.must_be_known:
-        population &= profiles.columns[column] != MISSING
-    population = population * per_row
-    return population, population * profiles.matches(figure.statistic)
-
-
 def size_profiles(profiles: Profiles, figures, cases: int, leg_range: tuple[float, float] | None,
                   k: int, rng: np.random.Generator, free: int = 600) -> np.ndarray | None:
-    """Rows per profile (each >= k, summing to `cases`) that put every share figure inside its
+    """Rows per profile (each >= k, summing to `cases`) that put every constraining figure inside its
     interval and the number of legs inside `leg_range`, as close to even sizes as possible.
     None when no such integers exist.
 
@@ -118,8 +119,8 @@ def size_profiles(profiles: Profiles, figures, cases: int, leg_range: tuple[floa
     random, are sized by the integer program (all of them if that fails), which keeps it small."""
     t = len(profiles)
     target = cases / t
-    per_figure = [figure_weights(profiles, f) for f in figures if f.kind == "share"]
-    shares = [f for f in figures if f.kind == "share"]
+    shares = [f for f in figures if f.definition.constrains]
+    per_figure = [f.definition.weights(f, profiles) for f in shares]
     if any(not population.any() for population, _ in per_figure):
         return None
     units = [np.ones(t), profiles.columns[LEG_COUNT].astype(float)]
