@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from tipkit.synth.microdata import journeys
-from tipkit.synth.microdata.domain import Domain
+from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.guarantees import class_sizes, rare_combinations, smallest_class
 from tipkit.synth.release.folder import read_release
 from tipkit.synth.release.schema import LEG_COLUMNS, LEG_DOMAINS, LEG_QUASI_IDENTIFIERS

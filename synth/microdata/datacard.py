@@ -36,8 +36,15 @@ def datacard(fitted) -> str:
     if fitted.out_of_domain:
         lines.append(f"- Values outside the public list of their column were read as \"{OTHER}\":")
         for name, values in fitted.out_of_domain.items():
-            shown = ", ".join(sorted(values)) if not s.private else "(not listed: DP release)"
-            lines.append(f"  - {name}: {shown}")
+            if not s.private:
+                lines.append(f"  - {name}: {sum(values.values())} values: {', '.join(sorted(values))}")
+                continue
+            count, sigma = fitted.out_of_domain_noisy.get(name, (float("nan"), float("nan")))
+            lines.append(f"  - {name}: about {count:.0f} records hold \"{OTHER}\" in the measured "
+                         f"one-way table, with the values too rare to keep (a noisy count, sigma "
+                         f"{sigma:.1f}; the values are not listed: DP release)")
+    if fitted.codebook is not None:
+        lines += _codebook_lines(fitted)
     if fitted.journeys is not None:
         lines += _journey_lines(fitted)
     lines += [
@@ -48,6 +55,9 @@ def datacard(fitted) -> str:
         f"- No combination of up to {s.reporting_length} values, across all columns, occurs in "
         f"fewer than {s.k} rows (the Synthetic Data Showcase's rule).",
     ]
+    if fitted.codebook is not None and fitted.codebook.impossible:
+        lines.append(f"- No row has a combination the codebook calls impossible "
+                     f"({len(fitted.codebook.impossible)} rules, listed above).")
     if fitted.journeys is not None:
         lines += [
             f"- legs.csv: every leg's {', '.join(LEG_QUASI_IDENTIFIERS)} together with its "
@@ -59,10 +69,9 @@ def datacard(fitted) -> str:
         b = fitted.budget
         lines += [
             f"- ({b['epsilon']:g}, {b['delta']:g})-differential privacy for the whole release: "
-            f"{b['mechanism']}, rho = {b['rho']:.5f} (spent {b['rho_spent']:.5f}). Every category "
-            "list is public (ISO 3166-1, the CTDC codebook, the year range "
-            f"{(s.years or (2000, 2030))[0]}-{(s.years or (2000, 2030))[1]}); everything after "
-            "the noisy measurements (fitting, sampling, k-anonymisation) is post-processing.",
+            f"{b['mechanism']}, rho = {b['rho']:.5f} (spent {b['rho_spent']:.5f}). "
+            + _public_lists(fitted) + "; everything after the noisy measurements (fitting, "
+            "sampling, k-anonymisation, numbers drawn inside their bins) is post-processing.",
             "- The released number of rows is itself a noisy count.",
         ]
         if fitted.journeys is not None:
@@ -106,6 +115,41 @@ def datacard(fitted) -> str:
                      "whose legs differ in the input is not reproduced leg by leg.")
     lines.append("")
     return "\n".join(lines)
+
+
+def _public_lists(fitted) -> str:
+    """Where a DP release's category lists come from."""
+    s, codebook = fitted.settings, fitted.codebook
+    if codebook is None or codebook.builtin:
+        first, last = s.years or (2000, 2030)
+        return (f"Every category list is public (ISO 3166-1, the CTDC codebook, the year range "
+                f"{first}-{last})")
+    return (f"Every category list, range and bin is public: from codebook {codebook.name}, "
+            "whose every released column is marked public (reviewed)")
+
+
+def _codebook_lines(fitted) -> list[str]:
+    """Which codebook was used, how numbers were released, and the impossible combinations."""
+    codebook = fitted.codebook
+    record = fitted.codebook_record
+    kind = "built-in codebook" if codebook.builtin else "codebook"
+    lines = [f"- Read with the {kind} `{record['name']}`, shipped as `codebook.yaml` "
+             f"(sha256 {record['sha256']})"
+             + (": the value lists taken from the data are cut to the values released."
+                if fitted.codebook_text != codebook.text else ".")]
+    for name in fitted.cases.columns:
+        column = codebook.columns.get(name)
+        if column is None or not column.bins:
+            continue
+        how = ("as its bin (release: bin, the default: a bin is what was measured)"
+               if column.release == "bin" else
+               "as a whole number drawn uniformly inside its bin, independently of the records "
+               "(release: value); every check counts it in its bin")
+        lines.append(f"- {name}: measured in the bins {', '.join(column.bin_labels())}; released "
+                     f"{how}.")
+    for rule in codebook.impossible:
+        lines.append(f"- Impossible combination {rule.number} (never released): {rule.text}.")
+    return lines
 
 
 def _journey_lines(fitted) -> list[str]:
