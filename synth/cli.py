@@ -218,7 +218,11 @@ def codebook(data, out, columns, force):
 @click.option("--holdout", type=click.Path(path_type=Path),
               help="Records not used for the release: the baseline of distance to closest record.")
 @click.option("--no-sdmetrics", is_flag=True, help="Skip the SDMetrics reports (faster).")
-def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics):
+@click.option("--codebook", "codebook_path", type=click.Path(path_type=Path),
+              help="The codebook to read the real records with (default: the release's "
+              "codebook.yaml; give your own when the shipped copy was cut to released values).")
+def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics,
+             codebook_path):
     """Judge a release against the real records: fidelity, privacy, cost of protection.
 
     \b
@@ -228,6 +232,7 @@ def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sd
     from tipkit.synth.evaluate.evaluation import evaluate_release, write_evaluation
 
     result = evaluate_release(real, release, k=k, quasi_identifiers=_names(quasi_identifiers),
-                              sensitive=sensitive, holdout=holdout, sdmetrics=not no_sdmetrics)
+                              sensitive=sensitive, holdout=holdout, sdmetrics=not no_sdmetrics,
+                              codebook_path=codebook_path)
     html, data = write_evaluation(result, out)
     click.echo(f"wrote {html} and {data}")

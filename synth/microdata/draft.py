@@ -21,7 +21,7 @@ from tipkit.errors import UserError
 
 # Spellings of "unknown" or "not applicable" proposed as missing codes ("NA" is not: it is
 # Namibia in CTDC's country columns).
-MISSING_LIKE = ("", "-99", "-999", "n", "n/a", "null", "none", "nan", "unknown", ".", "?")
+MISSING_LIKE = ("", "-8", "-9", "-99", "-999", "n", "n/a", "null", "none", "nan", "unknown", ".", "?")
 MAX_CODES = 25  # whole numbers with at most this many values are drafted as codes, not a range
 MAX_LISTED = 200  # beyond, a column is drafted as free text (open: no list)
 TARGET_BINS = 10
@@ -157,7 +157,8 @@ def _inferred(name: str, raw: pd.Series) -> tuple[list[str], str]:
 def _identifier(table: pd.DataFrame) -> str | None:
     """A column that names each record (caseId, id, ...): never released."""
     for name in table.columns:
-        if (name == CASE_ID or re.search(r"(^|_)id$|Id$|ID$", name)) and table[name].is_unique:
+        named = name == CASE_ID or re.search(r"(?i)(id|ref|reference|key|uuid|number)$", name)
+        if named and table[name].is_unique:
             return name
     return None
 
