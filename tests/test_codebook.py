@@ -150,3 +150,16 @@ def test_builtin_codebooks_keep_every_ctdc_coding_pitfall():
     assert [book.column("isForcedLabour").code_value(v) for v in ("TRUE", "0.0", "Unknown")] == \
         ["1", "0", ""]
     assert book.with_years((2002, 2018)).column("yearOfRegistration").listed()[0] == "2002"
+
+
+def test_the_documented_example_is_a_valid_codebook():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "microdata.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    book = parse_codebook(example, "docs/microdata.md")
+    assert book.name == "nrm-referrals" and book.id == "caseRef"
+    assert book.column("sex").code_value("female") == "F"
+    assert book.column("marital").code_value("n") == ""
+    assert not book.column("exploitation").public
+    assert book.impossible[0].values["age"] == {"0-14"}

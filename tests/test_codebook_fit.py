@@ -274,6 +274,16 @@ def test_draft_marks_lists_from_the_data_and_dp_refuses_them_until_reviewed(agen
     _refused(["--data", data, "--codebook", draft, "--epsilon", 1, "--delta", "1e-6"],
              "column 'age': its list of values comes from the data (public: false in codebook "
              "cases)", tmp_path)
+    unreviewed = tmp_path / "unreviewed"  # without DP the draft works, and ships cut down
+    result = _run("synth", "fit", "--data", data, "--codebook", draft, "--k", 5, "--out", unreviewed)
+    assert result.exit_code == 0, result.output
+    shipped = (unreviewed / "codebook.yaml").read_text()
+    assert shipped.startswith("# The codebook this release was made with. The value lists of age")
+    released = set(read_release(unreviewed)[0]["nationality"])
+    assert set(load_codebook(unreviewed / "codebook.yaml").column("nationality").values) == \
+        released - {"", "Other"}
+    assert "the value lists taken from the data are cut to the values released" in \
+        (unreviewed / "datacard.md").read_text()
     reviewed = tmp_path / "reviewed.yaml"
     reviewed.write_text(draft.read_text().replace("public: false", "public: true"))
     result = _run("synth", "fit", "--data", data, "--codebook", reviewed, "--k", 5, "--epsilon", 1,

@@ -252,10 +252,13 @@ class Codebook:
 
     def measured(self, table: pd.DataFrame) -> pd.DataFrame:
         """A released table in the coding the model measured (drawn numbers back in their bins)."""
+        drawn = [n for n in table.columns if n in self.columns and self.columns[n].bins
+                 and self.columns[n].release == "value"]
+        if not drawn:
+            return table
         out = table.copy()
-        for name in out.columns:
-            if name in self.columns:
-                out[name] = self.columns[name].measured(out[name])
+        for name in drawn:
+            out[name] = self.columns[name].measured(out[name])
         return out
 
     def impossible_rows(self, table: pd.DataFrame) -> dict[int, int]:
