@@ -46,6 +46,11 @@ def countries() -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1)
+def _country_set() -> frozenset[str]:
+    return frozenset(countries())
+
+
+@lru_cache(maxsize=1)
 def _alpha2_to_alpha3() -> dict[str, str]:
     import pycountry
 
@@ -93,11 +98,6 @@ class Column:
         edges = (*self.range, *(self.bins or ()))
         return all(float(e).is_integer() for e in edges)
 
-    @property
-    def has_public_list(self) -> bool:
-        """Whether a differentially private release may take this column's values from here."""
-        return self.public and self.kind != "open"
-
     def listed(self) -> tuple[str, ...] | None:
         """The column's values in our coding (without "Other" and blank), or None when open."""
         if self.named_list:
@@ -112,13 +112,17 @@ class Column:
         return tuple(str(v) for v in range(low, high + 1))
 
     def bin_labels(self) -> list[str]:
+        return list(self._bin_labels)
+
+    @cached_property
+    def _bin_labels(self) -> tuple[str, ...]:
         edges, last = list(self.bins), len(self.bins) - 2
         if self.whole:
             spans = [(int(edges[i]), int(edges[i + 1]) - (0 if i == last else 1))
                      for i in range(last + 1)]
-            return [f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in spans]
-        return [f"[{edges[i]:g}, {edges[i + 1]:g}{']' if i == last else ')'}"
-                for i in range(last + 1)]
+            return tuple(f"{lo}" if lo == hi else f"{lo}-{hi}" for lo, hi in spans)
+        return tuple(f"[{edges[i]:g}, {edges[i + 1]:g}{']' if i == last else ')'}"
+                     for i in range(last + 1))
 
     def bin_of(self, number: float) -> int:
         """The bin holding `number` (bins include their lower edge; the last, both)."""
@@ -147,7 +151,7 @@ class Column:
             upper = text.upper()
             if len(upper) == 2:  # alpha-2, as the CTDC Global Dataset writes (Namibia is "NA")
                 return _alpha2_to_alpha3().get(upper, NOT_LISTED)
-            return upper if upper in set(countries()) else NOT_LISTED
+            return upper if upper in _country_set() else NOT_LISTED
         if self.kind == "categorical":
             key = self._key(text)
             return self._canonical.get(key) or self.recode.get(key, NOT_LISTED)
@@ -161,7 +165,7 @@ class Column:
             if not self.range[0] <= number <= self.range[1]:
                 return Outside(f"outside its range {self.range[0]:g} to {self.range[1]:g}")
             if self.bins:
-                return self.bin_labels()[self.bin_of(number)]
+                return self._bin_labels[self.bin_of(number)]
             return str(int(number)) if number.is_integer() else NOT_WHOLE
         return text  # open: the value as it is
 
@@ -227,7 +231,6 @@ class Codebook:
     any_subset: bool = False
     description: str = ""
     builtin: bool = False
-    years: tuple[int, int] | None = None  # a --years override of the year column's range
 
     @property
     def sha256(self) -> str:
@@ -248,7 +251,7 @@ class Codebook:
         if years is None or YEAR_COLUMN not in self.columns:
             return self
         column = replace(self.columns[YEAR_COLUMN], range=(float(years[0]), float(years[1])))
-        return replace(self, columns={**self.columns, YEAR_COLUMN: column}, years=years)
+        return replace(self, columns={**self.columns, YEAR_COLUMN: column})
 
     def measured(self, table: pd.DataFrame) -> pd.DataFrame:
         """A released table in the coding the model measured (drawn numbers back in their bins)."""

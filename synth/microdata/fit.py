@@ -1,12 +1,14 @@
 """`tipkit synth fit`: a k-anonymous (optionally differentially private) release from case records.
 
-Reads the records, measures their marginals (with calibrated noise under --epsilon), fits weights on
-candidate profiles, releases every profile at least k times, and checks the written files. Journey
-legs, when the input has them, are fitted as case-level columns (tipkit.synth.microdata.journeys) and expanded back.
+Reads the records through their codebook, measures their marginals (with calibrated noise under
+--epsilon), draws candidate profiles and drops those the codebook calls impossible, fits weights,
+releases every profile at least k times, and checks the written files. Journey legs, when the input
+has them, are fitted as case-level columns (tipkit.synth.microdata.journeys) and expanded back.
 """
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,8 +82,6 @@ class FittedRelease:
     @property
     def codebook_record(self) -> dict[str, str]:
         """{name, sha256} of the shipped codebook.yaml, for the release manifest."""
-        import hashlib
-
         return {"name": self.codebook.name,
                 "sha256": hashlib.sha256(self.codebook_text.encode("utf-8")).hexdigest()}
 
