@@ -22,6 +22,7 @@ def datacard(fitted) -> str:
         f"{fitted.profiles} distinct rows.",
         f"- Engine: `{s.engine}`. Seed: {s.seed}. Command: `tipkit synth fit --k {s.k} "
         f"--seed {s.seed}" + (f" --epsilon {s.epsilon:g} --delta {s.delta:g}" if s.private else "")
+        + (" --codebook codebook.yaml" if fitted.codebook and not fitted.codebook.builtin else "")
         + "`.",
         "- Method: the one-, two- and three-way tables of the case records were measured; "
         "candidate rows were drawn from the pairwise structure of those tables, weighted by "

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from tipkit.synth.microdata.codebook import Column, Codebook
-from tipkit.synth.microdata.readers import _ctdc, read_text
+from tipkit.synth.microdata.readers import ctdc_table, read_text
 from tipkit.synth.release.schema import CASE_ID
 from tipkit.errors import UserError
 
@@ -176,7 +176,7 @@ def draft_codebook(path, columns=None) -> Draft:
             raise UserError(f"{path} has no column {absent[0]!r} (it has: {', '.join(raw.columns)})")
         raw = raw[list(columns)]
     try:  # columns a CTDC format describes keep its public lists
-        _, source, ctdc = _ctdc(raw.head(2000), path)
+        _, source, ctdc = ctdc_table(raw.head(2000), path)
     except UserError:
         source, ctdc = None, None
     identifier = _identifier(raw)

@@ -136,7 +136,7 @@ def _merge_flags(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([kept, pd.DataFrame(merged, index=table.index)], axis=1)
 
 
-def _ctdc(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, Codebook]:
+def ctdc_table(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, Codebook]:
     """A table in a CTDC format (or a tipkit release), its format and its built-in codebook."""
     known = set(GLOBAL_DATASET_COLUMNS) | set(CASE_COLUMNS) | set(SYNTHETIC_ALIASES)
     if not set(raw.columns) & known:
@@ -205,7 +205,7 @@ def read_cases(path, columns=None, years: tuple[int, int] | None = None,
         raise UserError(f"{path} has no case records")
     raw.columns = [str(c).strip() for c in raw.columns]
     if codebook is None:
-        table, source_format, codebook = _ctdc(raw, path)
+        table, source_format, codebook = ctdc_table(raw, path)
         codebook = codebook.with_years(years)
     else:
         if years:
