@@ -120,9 +120,10 @@ def _inferred(name: str, raw: pd.Series) -> tuple[list[str], str]:
     text = raw.astype(str).str.strip()
     missing = sorted({v for v in pd.unique(text) if v.lower() in MISSING_LIKE})
     present = [v for v in pd.unique(text) if v not in missing]
+    codes = [m for m in missing if m]  # a blank is always missing
     lines = [f"  {name}:"]
-    missing_line = [f"    missing: {_flow(missing)}   # found in the data: check they mean unknown"
-                    ] if [m for m in missing if m] else []
+    missing_line = [f"    missing: {_flow(codes)}   # found in the data: check they mean unknown"
+                    ] if codes else []
     numbers = pd.to_numeric(pd.Series(present, dtype=object), errors="coerce")
     numeric = len(present) > 0 and numbers.notna().all() and np.isfinite(numbers).all()
     whole = numeric and (numbers == numbers.round()).all()
