@@ -126,16 +126,23 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
               type=click.Choice(["csv", "parquet"]))
 @click.option("--no-legs", is_flag=True,
               help="Release the cases only, even if the input has journey legs.")
+@click.option("--codebook", "codebook_path", type=click.Path(path_type=Path),
+              help="A codebook (YAML) describing your table: columns, values, missing codes, "
+              "ranges and bins, quasi-identifiers, impossible combinations. Default: the CTDC "
+              "formats' built-in codebooks. Draft one with `tipkit synth codebook`.")
 @click.option("--force", is_flag=True, help="Replace an existing release folder.")
 def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilon, delta, years,
-        engine, fmt, no_legs, force):
+        engine, fmt, no_legs, codebook_path, force):
     """Fit a safe synthetic release to case records.
 
     \b
-    Example:
+    Examples:
       tipkit synth fit --data cases.csv --k 11 --epsilon 4 --delta 1e-6 --seed 7 \\
           --out releases/agency-dp
+      tipkit synth fit --data referrals.csv --codebook codebook.yaml --k 11 \\
+          --epsilon 1 --delta 1e-6 --seed 7 --out releases/nrm-dp
     """
+    from tipkit.synth.microdata.codebook import DEFAULT_YEARS, load_codebook
     from tipkit.synth.microdata.journeys import read_input
     from tipkit.synth.microdata.fit import FitSettings, fit_release, write_fit
 
@@ -146,8 +153,10 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
                            years=_years(years), engine=engine, seed=seed)
     if settings.private and not epsilon > 0:  # before reading: a bad budget is a bad flag
         raise UserError(f"--epsilon must be greater than 0 (got {epsilon})")
-    records = read_input(data, _names(columns), settings.years or
-                         ((2000, 2030) if settings.private else None), legs=not no_legs)
+    codebook = load_codebook(codebook_path) if codebook_path else None
+    # A CTDC file's year range under DP is public only when fixed: 2000-2030 unless --years.
+    read_years = settings.years or (DEFAULT_YEARS if settings.private and not codebook else None)
+    records = read_input(data, _names(columns), read_years, legs=not no_legs, codebook=codebook)
     for name, values in records.out_of_domain.items():
         shown = ", ".join(f"{v} ({n})" for v, n in sorted(values.items())[:5])
         click.echo(f"warning: {name}: values outside its public list read as Other: {shown}",
@@ -156,7 +165,44 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
     write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs)
     legs = f", {len(fitted.legs)} legs" if fitted.legs is not None else ""
     click.echo(f"wrote {out}: {len(fitted.cases)} cases{legs}, k={k}"
-               + (f", epsilon={epsilon:g}, delta={delta:g}" if settings.private else ""))
+               + (f", epsilon={epsilon:g}, delta={delta:g}" if settings.private else "")
+               + f"; codebook {fitted.codebook.name}")
+
+
+@synth.command()
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="Your case records (CSV or Parquet).")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="The codebook (YAML) to write, for you to review.")
+@click.option("--columns", help="Comma-separated columns to describe (default: all).")
+@click.option("--force", is_flag=True, help="Replace an existing file.")
+def codebook(data, out, columns, force):
+    """Draft a codebook for your table, to review before `fit --codebook`.
+
+    Every value list, range and bin the draft takes from the data itself is marked
+    `public: false` (it would reveal who is in the data): `fit --epsilon` refuses such a
+    column until you replace or confirm the list and set `public: true`. Columns that a CTDC
+    format describes keep its public lists. The draft holds values from your data: do not
+    publish it as it is.
+
+    \b
+    Example:
+      tipkit synth codebook --data cases.csv --out codebook.yaml
+    """
+    from tipkit.outputs import write_text
+    from tipkit.synth.microdata.draft import draft_codebook
+
+    if Path(out).exists() and not force:
+        raise UserError(f"{out} already exists (use --force to replace it)")
+    if Path(out).suffix.lower() not in (".yaml", ".yml"):
+        raise UserError(f"--out {out}: a codebook is a YAML file (name it codebook.yaml)")
+    draft = draft_codebook(data, _names(columns))
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    write_text(Path(out), draft.text)
+    for line in draft.summary:
+        click.echo(line)
+    click.echo(f"wrote {out}: review it (the lists marked public: false come from the data), "
+               "then: tipkit synth fit --data ... --codebook " + str(out))
 
 
 @synth.command()
@@ -174,7 +220,11 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
 @click.option("--holdout", type=click.Path(path_type=Path),
               help="Records not used for the release: the baseline of distance to closest record.")
 @click.option("--no-sdmetrics", is_flag=True, help="Skip the SDMetrics reports (faster).")
-def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics):
+@click.option("--codebook", "codebook_path", type=click.Path(path_type=Path),
+              help="The codebook to read the real records with (default: the release's "
+              "codebook.yaml; give your own when the shipped copy was cut to released values).")
+def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics,
+             codebook_path):
     """Judge a release against the real records: fidelity, privacy, cost of protection.
 
     \b
@@ -184,6 +234,7 @@ def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sd
     from tipkit.synth.evaluate.evaluation import evaluate_release, write_evaluation
 
     result = evaluate_release(real, release, k=k, quasi_identifiers=_names(quasi_identifiers),
-                              sensitive=sensitive, holdout=holdout, sdmetrics=not no_sdmetrics)
+                              sensitive=sensitive, holdout=holdout, sdmetrics=not no_sdmetrics,
+                              codebook_path=codebook_path)
     html, data = write_evaluation(result, out)
     click.echo(f"wrote {html} and {data}")

@@ -4,7 +4,8 @@ import pandas as pd
 import pytest
 
 from tipkit.synth.microdata.readers import GLOBAL_DATASET, GLOBAL_SYNTHETIC, read_cases
-from tipkit.synth.microdata.domain import public_domain
+from tipkit.synth.microdata.codebook import GLOBAL_SYNTHETIC_CODEBOOK, builtin_codebook
+from tipkit.synth.microdata.domain import listed_values, public_domain
 from tipkit.errors import UserError
 
 
@@ -80,7 +81,8 @@ def test_a_column_that_does_not_exist_is_named(tmp_path):
 
 
 def test_public_domain_lists_every_iso_country_and_never_reads_data():
-    domain = public_domain(["citizenship", "ageBroad"], (2002, 2018))
+    columns = ["citizenship", "ageBroad"]
+    domain = public_domain(columns, listed_values(builtin_codebook(GLOBAL_SYNTHETIC_CODEBOOK), columns))
     assert len(domain.values[0]) == 249 + 2  # ISO 3166-1 plus Other and blank
     assert "NAM" in domain.values[0]
     assert domain.values[1][:2] == ("0--8", "9--17")

@@ -111,7 +111,7 @@ def test_private_data_card_states_budget_mechanism_and_every_measurement(private
 
 def test_private_release_only_uses_public_values(private_release):
     cases, _ = read_release(private_release)
-    from tipkit.synth.microdata.domain import countries
+    from tipkit.synth.microdata.codebook import countries
 
     assert set(cases["citizenship"]) <= set(countries()) | {"", "Other"}
 

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 
 from tipkit.synth.microdata import journeys
 from tipkit.synth.microdata.fit import FitSettings, check_fit
+from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.legs import FITTED_IDS, expand_legs
-from tipkit.synth.microdata.domain import Domain
 from tipkit.synth.release.guarantees import class_sizes, rare_combinations, smallest_class
 from tipkit.synth.release.folder import read_release
 from tipkit.synth.release.schema import LEG_COLUMNS, LEG_DOMAINS, LEG_QUASI_IDENTIFIERS
@@ -312,7 +312,8 @@ def test_the_check_of_the_written_legs_finds_each_broken_guarantee(plain, data):
     linked[list(LEG_COLUMNS)] = real_legs[list(LEG_COLUMNS)].to_numpy()
     real = journeys.leg_rows(linked, real_cases, QI)
     # check_fit reads only these of a FittedRelease
-    fitted = SimpleNamespace(settings=FitSettings(k=K), quasi_identifiers=tuple(QI), legs=legs)
+    fitted = SimpleNamespace(settings=FitSettings(k=K), quasi_identifiers=tuple(QI), legs=legs,
+                              codebook=None)
     assert check_fit(cases, legs, fitted, real_cases, linked)[1] == []
 
     def problems(change):

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+_BUILTIN = ("ctdc-global-dataset", "ctdc-global-synthetic")  # read as CTDC files, flags merged
+
 
 def _joint_codes(real: pd.DataFrame, synthetic: pd.DataFrame, columns):
     """Both tables' values as integer codes over their union, column by column."""
@@ -136,11 +138,38 @@ def promised(release_path, k: int | None, quasi_identifiers) -> tuple[int, tuple
             quasi_identifiers or settings.quasi_identifiers)
 
 
+def release_codebook(release_path, codebook_path=None):
+    """The codebook a release was made with: `codebook_path` if given, else the release folder's
+    codebook.yaml (None for a release without one, e.g. from published figures)."""
+    from tipkit.synth.microdata.codebook import load_codebook
+
+    path = Path(codebook_path) if codebook_path else Path(release_path) / "codebook.yaml"
+    return load_codebook(path) if codebook_path or path.is_file() else None
+
+
+def _read_real(path, columns, codebook):
+    """Real records coded as the release was: through its codebook (values outside a list read
+    as "Other", not refused: this is a measurement), or as CTDC files when it is a built-in one."""
+    from tipkit.synth.microdata.codebook import builtin_codebook
+    from tipkit.synth.microdata.readers import read_cases
+    from tipkit.errors import UserError
+
+    builtin = codebook is not None and codebook.name in _BUILTIN and \
+        codebook.text == builtin_codebook(codebook.name).text
+    if codebook is None or builtin:
+        real = read_cases(path).table
+        absent = [c for c in columns if c not in real.columns]
+        if absent:
+            raise UserError(f"{path} has no column {absent[0]!r} of the release")
+        return real[columns]
+    return read_cases(path, columns, codebook=codebook, strict=False).table
+
+
 def evaluate_release(real_path, release_path, k: int | None = None, quasi_identifiers=None,
-                     sensitive=None, holdout=None, sdmetrics: bool = True) -> dict:
+                     sensitive=None, holdout=None, sdmetrics: bool = True,
+                     codebook_path=None) -> dict:
     """Every number of the evaluation report, for one release against the real records. `k` and
     `quasi_identifiers` default to what the release's release.json promises."""
-    from tipkit.synth.microdata.readers import read_cases
     from tipkit.synth.release.guarantees import rare_combinations, smallest_class, unique_records
     from tipkit.synth.release.folder import read_release
     from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, MISSING, OTHER
@@ -149,18 +178,20 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
     cases, _ = read_release(release_path)
     k, quasi_identifiers = promised(release_path, k, quasi_identifiers)
     columns = [c for c in cases.columns if c != CASE_ID]
-    real = read_cases(real_path).table
-    absent = [c for c in columns if c not in real.columns]
-    if absent:
-        raise UserError(f"{real_path} has no column {absent[0]!r} of the release")
-    real = real[columns]
-    synthetic = cases[columns]
-    held = read_cases(holdout).table[columns] if holdout else None
+    codebook = release_codebook(release_path, codebook_path)
+    real = _read_real(real_path, columns, codebook)
+    # Numbers drawn inside their bins are compared, and counted, as their bins.
+    synthetic = codebook.measured(cases[columns]) if codebook else cases[columns]
+    held = _read_real(holdout, columns, codebook) if holdout else None
     if quasi_identifiers:
         unknown = [q for q in quasi_identifiers if q not in columns]
         if unknown:
             raise UserError(f"quasi-identifier {unknown[0]!r} is not a column of the release")
-    qi = list(quasi_identifiers or [q for q in DEFAULT_QUASI_IDENTIFIERS if q in columns])
+    defaults = codebook.quasi_identifiers if codebook else DEFAULT_QUASI_IDENTIFIERS
+    qi = list(quasi_identifiers or [q for q in defaults if q in columns])
+    if not qi:
+        raise UserError("no quasi-identifier among the release's columns: name them with "
+                        "--quasi-identifiers")
     if sensitive is None:
         sensitive = "isSexualExploit" if "isSexualExploit" in columns and \
             "isSexualExploit" not in qi else next((c for c in columns if c not in qi), None)
@@ -185,6 +216,10 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
         "real_unique_reappearing_share": reappear / len(uniques) if len(uniques) else 0.0,
         "distance_to_closest_record": distance_to_closest(real, synthetic, columns, held),
         "l_diversity": l_diversity(synthetic, qi, sensitive) if sensitive else None,
+        "impossible_combinations": {
+            f"{number}: {codebook.impossible[number].text}": count
+            for number, count in (codebook.impossible_rows(synthetic) if codebook else {}).items()
+        },
     }
     cost = {
         "release_rows": len(synthetic),
@@ -199,6 +234,7 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
     }
     result = {
         "real": str(real_path), "release": str(release_path), "columns": columns,
+        "codebook": codebook.record() if codebook else None,
         "fidelity": {"marginal_scores": fidelity, "one_way_by_column": per_column,
                      "two_way_by_pair": pairs},
         "privacy": privacy, "cost_of_protection": cost,
@@ -236,6 +272,12 @@ def plain_summary(result: dict) -> list[str]:
     if weakest[0]:
         lines.append(f"The pair of columns least well kept is {weakest[0]} "
                      f"({100 * weakest[1]:.1f}%).")
+    if result.get("codebook"):
+        impossible = sum(p["impossible_combinations"].values())
+        lines.append(f"Read with the codebook {result['codebook']['name']}: "
+                     + (f"no row has any of its {len(p['impossible_combinations'])} impossible "
+                        "combinations." if impossible == 0 else
+                        f"{impossible} rows have a combination it calls impossible."))
     return lines
 
 

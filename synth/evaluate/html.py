@@ -58,7 +58,10 @@ def render(result: dict) -> str:
     sections = [
         "<h1>Evaluation of a synthetic release</h1>",
         f"<p>Release <code>{escape(result['release'])}</code> against real records "
-        f"<code>{escape(result['real'])}</code>.</p>",
+        f"<code>{escape(result['real'])}</code>"
+        + (f", read with the codebook <code>{escape(result['codebook']['name'])}</code> "
+           f"(sha256 <code>{escape(result['codebook']['sha256'])}</code>)"
+           if result.get("codebook") else "") + ".</p>",
         "<h2>In plain words</h2><ul>" + "".join(f"<li>{escape(s)}</li>" for s in result["summary"])
         + "</ul>",
         "<h2>Fidelity</h2>",
@@ -86,6 +89,8 @@ def render(result: dict) -> str:
             (f"baseline: {dcr['baseline_kind']}", dcr["baseline"]["exact_match_share"]),
             ("mean distance to closest real record (columns)", dcr["release"]["mean_distance"]),
             ("baseline mean distance", dcr["baseline"]["mean_distance"]),
+            *[(f"rows with impossible combination {rule} (must be 0)", n)
+              for rule, n in p.get("impossible_combinations", {}).items()],
         ] + ([(f"l-diversity of {p['l_diversity']['column']}: smallest l",
                p["l_diversity"]["smallest_l"]),
               ("classes with a single value of it", p["l_diversity"]["classes_with_one_value"])]

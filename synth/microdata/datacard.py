@@ -6,7 +6,7 @@ the mechanism, the split and every measurement, and tells no count of the input.
 
 from __future__ import annotations
 
-from tipkit.synth.microdata.domain import DEFAULT_YEARS
+from tipkit.synth.microdata.codebook import DEFAULT_YEARS
 from tipkit.synth.release.schema import CASE_ID, LEG_COLUMNS, LEG_QUASI_IDENTIFIERS, OTHER
 
 
@@ -38,8 +38,15 @@ def datacard(fitted, made) -> str:
     if fitted.out_of_domain:
         lines.append(f"- Values outside the public list of their column were read as \"{OTHER}\":")
         for name, values in fitted.out_of_domain.items():
-            shown = ", ".join(sorted(values)) if not private else "(not listed: DP release)"
-            lines.append(f"  - {name}: {shown}")
+            if not private:
+                lines.append(f"  - {name}: {sum(values.values())} values: {', '.join(sorted(values))}")
+                continue
+            count, sigma = fitted.out_of_domain_noisy.get(name, (float("nan"), float("nan")))
+            lines.append(f"  - {name}: about {count:.0f} records hold \"{OTHER}\" in the measured "
+                         f"one-way table, with the values too rare to keep (a noisy count, sigma "
+                         f"{sigma:.1f}; the values are not listed: DP release)")
+    if fitted.codebook is not None:
+        lines += _codebook_lines(fitted)
     if fitted.journeys is not None:
         lines += _journey_lines(fitted)
     lines += [
@@ -50,6 +57,10 @@ def datacard(fitted, made) -> str:
         f"- No combination of up to {s.reporting_length} values, across all columns, occurs in "
         f"fewer than {s.k} rows (the Synthetic Data Showcase's rule).",
     ]
+    if fitted.codebook is not None and fitted.codebook.impossible:
+        rules = len(fitted.codebook.impossible)
+        lines.append(f"- No row has a combination the codebook calls impossible "
+                     f"({rules} rule{'' if rules == 1 else 's'}, listed above).")
     if fitted.journeys is not None:
         lines += [
             f"- legs.csv: every leg's {', '.join(LEG_QUASI_IDENTIFIERS)} together with its "
@@ -61,10 +72,9 @@ def datacard(fitted, made) -> str:
         b = fitted.budget
         lines += [
             f"- ({b['epsilon']:g}, {b['delta']:g})-differential privacy for the whole release: "
-            f"{b['mechanism']}, rho = {b['rho']:.5f} (spent {b['rho_spent']:.5f}). Every category "
-            "list is public (ISO 3166-1, the CTDC codebook, the year range "
-            f"{years[0]}-{years[1]}); everything after "
-            "the noisy measurements (fitting, sampling, k-anonymisation) is post-processing.",
+            f"{b['mechanism']}, rho = {b['rho']:.5f} (spent {b['rho_spent']:.5f}). "
+            + _public_lists(fitted, years) + "; everything after the noisy measurements (fitting, "
+            "sampling, k-anonymisation, numbers drawn inside their bins) is post-processing.",
             "- The released number of rows is itself a noisy count.",
         ]
         if fitted.journeys is not None:
@@ -108,6 +118,41 @@ def datacard(fitted, made) -> str:
                      "whose legs differ in the input is not reproduced leg by leg.")
     lines.append("")
     return "\n".join(lines)
+
+
+def _public_lists(fitted, years) -> str:
+    """Where a DP release's category lists come from (`years`: a CTDC file's year range)."""
+    codebook = fitted.codebook
+    if codebook is None or codebook.builtin:
+        first, last = years
+        return (f"Every category list is public (ISO 3166-1, the CTDC codebook, the year range "
+                f"{first}-{last})")
+    return (f"Every category list, range and bin is public: from codebook {codebook.name}, "
+            "whose every released column is marked public (reviewed)")
+
+
+def _codebook_lines(fitted) -> list[str]:
+    """Which codebook was used, how numbers were released, and the impossible combinations."""
+    codebook = fitted.codebook
+    record = fitted.codebook_record
+    kind = "built-in codebook" if codebook.builtin else "codebook"
+    lines = [f"- Read with the {kind} `{record['name']}`, shipped as `codebook.yaml` "
+             f"(sha256 {record['sha256']})"
+             + (": the value lists taken from the data are cut to the values released."
+                if fitted.codebook_text != codebook.text else ".")]
+    for name in fitted.cases.columns:
+        column = codebook.columns.get(name)
+        if column is None or not column.bins:
+            continue
+        how = ("as its bin (release: bin, the default: a bin is what was measured)"
+               if column.release == "bin" else
+               "as a whole number drawn uniformly inside its bin, independently of the records "
+               "(release: value); every check counts it in its bin")
+        lines.append(f"- {name}: measured in the bins {', '.join(column.bin_labels())}; released "
+                     f"{how}.")
+    for rule in codebook.impossible:
+        lines.append(f"- Impossible combination {rule.number} (never released): {rule.text}.")
+    return lines
 
 
 def _journey_lines(fitted) -> list[str]:

@@ -1,12 +1,14 @@
 """`tipkit synth fit`: a k-anonymous (optionally differentially private) release from case records.
 
-Reads the records, measures their marginals (with calibrated noise under --epsilon), fits weights on
-candidate profiles, releases every profile at least k times, and checks the written files. Journey
-legs, when the input has them, are fitted as case-level columns (tipkit.synth.microdata.journeys) and expanded back.
+Reads the records through their codebook, measures their marginals (with calibrated noise under
+--epsilon), draws candidate profiles and drops those the codebook calls impossible, fits weights,
+releases every profile at least k times, and checks the written files. Journey legs, when the input
+has them, are fitted as case-level columns (tipkit.synth.microdata.journeys) and expanded back.
 """
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -16,15 +18,18 @@ import pandas as pd
 
 from tipkit.synth.microdata import journeys, marginals as model
 from tipkit.synth.microdata.accounting import Budget
+from tipkit.synth.microdata.codebook import (DEFAULT_YEARS, GLOBAL_SYNTHETIC_CODEBOOK, Codebook,
+                                             builtin_codebook)
+from tipkit.synth.microdata.domain import data_domain, listed_values, public_domain
 from tipkit.synth.microdata.readers import CaseRecords
-from tipkit.synth.microdata.domain import DEFAULT_YEARS, Domain, data_domain, public_domain, public_values
 from tipkit.synth.release import manifest as mf
 from tipkit.synth.release.checks import (ReleaseCheck, check_release, leg_quasi_identifiers,
                                          legs_with_cases, metadata_problems)
+from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.guarantees import class_sizes, reproduced_uniques, unique_records
 from tipkit.synth.release.folder import read_release, write_release
 from tipkit.synth.release.legs import FITTED_IDS, expand_legs
-from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, OTHER
+from tipkit.synth.release.schema import CASE_ID, OTHER
 from tipkit.errors import UserError
 
 ENGINES = ("marginals", "sdv-copula", "sdv-ctgan")
@@ -68,23 +73,47 @@ class FittedRelease:
     budget: dict | None = None
     generalised: dict[str, int] = field(default_factory=dict)
     out_of_domain: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Under DP: per column with values read as "Other", its noisy "Other" count and noise sigma.
+    out_of_domain_noisy: dict[str, tuple[float, float]] = field(default_factory=dict)
     unique_rows_excluded: int = 0
     # Journey legs (only when the input has them), and what the data card says about them.
     legs: pd.DataFrame | None = None
     journeys: dict | None = None
+    # The codebook the records were read with, and the text shipped as codebook.yaml.
+    codebook: Codebook | None = None
+    codebook_text: str = ""
+
+    @property
+    def codebook_record(self) -> dict[str, str]:
+        """{name, sha256} of the shipped codebook.yaml, for the release manifest."""
+        return {"name": self.codebook.name,
+                "sha256": hashlib.sha256(self.codebook_text.encode("utf-8")).hexdigest()}
 
 
-def _quasi_identifiers(settings: FitSettings, columns) -> tuple[str, ...]:
+def _quasi_identifiers(settings: FitSettings, columns, codebook: Codebook) -> tuple[str, ...]:
+    """--quasi-identifiers, else the codebook's: a CTDC codebook's that the table holds; every
+    one of a user's codebook, which the table must hold."""
     if settings.quasi_identifiers:
         unknown = [q for q in settings.quasi_identifiers if q not in columns]
         if unknown:
             raise UserError(f"quasi-identifier {unknown[0]!r} is not one of the released columns "
                             f"({', '.join(columns)})")
         return tuple(settings.quasi_identifiers)
-    return tuple(q for q in DEFAULT_QUASI_IDENTIFIERS if q in columns)
+    absent = [q for q in codebook.quasi_identifiers if q not in columns]
+    if absent and not codebook.any_subset:
+        raise UserError(f"the codebook's quasi-identifier {absent[0]!r} is not among the released "
+                        f"columns ({', '.join(columns)}): release it, or name the quasi-identifiers "
+                        "with --quasi-identifiers")
+    found = tuple(q for q in codebook.quasi_identifiers if q in columns)
+    if not found:
+        named = ", ".join(codebook.quasi_identifiers) or "none"
+        raise UserError(f"no quasi-identifier to protect: the table has none of the codebook "
+                        f"{codebook.name}'s ({named}); name the columns an attacker may know with "
+                        "--quasi-identifiers or in a codebook (quasi_identifiers)")
+    return found
 
 
-def validate(settings: FitSettings, rows: int, columns) -> None:
+def validate(settings: FitSettings, rows: int, columns, codebook: Codebook | None = None) -> None:
     """Refuse settings that cannot give a sound release, with one line naming the problem."""
     if settings.k < 2:
         raise UserError(f"--k must be at least 2 (got {settings.k})")
@@ -107,10 +136,17 @@ def validate(settings: FitSettings, rows: int, columns) -> None:
         if settings.engine != "marginals":
             raise UserError(f"--engine {settings.engine} is not differentially private: "
                             "drop --epsilon or use the default engine")
-        closed = [c for c in columns if public_values(c, settings.years or DEFAULT_YEARS) is None]
-        if closed:
-            raise UserError(f"column {closed[0]!r} has no public list of values, so it cannot be "
-                            "released with --epsilon (leave it out with --columns)")
+        codebook = codebook or builtin_codebook(GLOBAL_SYNTHETIC_CODEBOOK)
+        for name in columns:
+            column = codebook.column(name)
+            if column.kind == "open":
+                raise UserError(f"column {name!r} has no public list of values, so it cannot be "
+                                "released with --epsilon (leave it out with --columns)")
+            if not column.public:
+                raise UserError(f"column {name!r}: its list of values comes from the data "
+                                f"(public: false in codebook {codebook.name}), so it cannot be "
+                                "released with --epsilon: review it and set public: true, or "
+                                "leave the column out with --columns")
     if settings.years and settings.years[0] > settings.years[1]:
         raise UserError(f"--years {settings.years[0]}-{settings.years[1]} is an empty range")
 
@@ -137,7 +173,7 @@ def measured_tables(columns, cdomain: Domain, with_legs: bool = False) -> list[t
     return tables
 
 
-def _measure_private(codes, domain, settings, budget: Budget, rng, with_legs: bool = False):
+def measure_private(codes, domain, settings, budget: Budget, rng, with_legs: bool = False):
     """The only data access of a DP release: noisy one-way tables (to choose the kept values),
     then noisy tables of every pair of columns over the kept values."""
     d = len(domain.columns)
@@ -215,118 +251,244 @@ def _model_table(records: CaseRecords, columns) -> tuple[pd.DataFrame, pd.DataFr
     return pd.concat([records.table.reset_index(drop=True), summary], axis=1), summary, varying
 
 
+@dataclass
+class Candidates:
+    """What a model hands to the calibration: candidate rows (codes over `domain`) with weights,
+    the tables they are fitted to, and how many rows to release."""
+
+    domain: Domain  # the fitted domain: values no release could show merged into "Other"
+    support: np.ndarray
+    weights: np.ndarray
+    measurements: list
+    rows: int
+    full_domain: Domain  # before the merge; maps[j] takes its codes of column j to `domain`'s
+    maps: list
+    codes: np.ndarray | None = None  # the input over `full_domain` (non-private only)
+    excluded: int = 0  # candidates dropped as carrying a unique input record's quasi-identifiers
+
+    def keep(self, allowed: np.ndarray) -> None:
+        self.support, self.weights = self.support[allowed], self.weights[allowed]
+
+
 def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     """The release of `records` under `settings`: pure computation, nothing written."""
+    codebook = _fit_codebook(records, settings)
     table = records.table
     columns = tuple(table.columns)
-    validate(settings, len(table), columns)
-    quasi_identifiers = _quasi_identifiers(settings, columns)
+    validate(settings, len(table), columns, codebook)
+    quasi_identifiers = _quasi_identifiers(settings, columns, codebook)
+    _refuse_impossible_records(table, codebook)
     # With journeys, the model sees the case columns then the journey summary columns.
     data, summary, varying = _model_table(records, columns)
     with_legs = summary is not None
-    model_columns = tuple(data.columns)
-    noise_rng, support_rng, order_rng, sdv_seed = np.random.SeedSequence(settings.seed).spawn(4)
-    budget = None
+    lists = listed_values(codebook, data.columns, journeys.SUMMARY_COLUMNS if with_legs else ())
+    noise_rng, support_rng, order_rng, sdv_seed, value_rng = \
+        np.random.SeedSequence(settings.seed).spawn(5)
+    budget = Budget(settings.epsilon, settings.delta) if settings.private else None
     if settings.private:
-        domain = public_domain(model_columns, settings.years or DEFAULT_YEARS)
-        if with_legs:
-            domain = journeys.with_no_legs(domain)
-        codes = domain.encode(data)
-        budget = Budget(settings.epsilon, settings.delta)
-        cdomain, maps, measurements = _measure_private(
-            codes, domain, settings, budget, np.random.default_rng(noise_rng), with_legs)
-        floor = 2 * max(m.sigma for m in measurements)
-        draws = model.pairwise_sample(cdomain, measurements, SUPPORT_DRAWS,
-                                      np.random.default_rng(support_rng), floor=floor)
-        support, weights = _distinct(draws)
-        if with_legs:  # post-processing: only candidates that describe a journey
-            keep = journeys.consistent(support, cdomain)
-            support, weights = support[keep], weights[keep]
-        # The released size is itself private: the total of the least noisy one-way table.
-        smallest = min(measurements[: len(model_columns)], key=lambda m: m.counts.size)
-        rows = max(int(round(smallest.counts.sum())), settings.k)
-        excluded = 0
+        found = _private_candidates(data, lists, settings, budget, noise_rng, support_rng, with_legs)
     else:
-        domain = data_domain(data, settings.years)
-        codes = domain.encode(data)
-        one_way = {c: model.marginal(codes, domain, (c,)) for c in model_columns}
-        cdomain, maps = model.compress(domain, one_way, settings.k)
-        if with_legs:
-            maps = journeys.recode_leg_counts(domain, cdomain, maps)
-        ccodes = model.recode(codes, maps)
-        measured = measured_tables(model_columns, cdomain, with_legs)
-        measurements = [model.Measurement(c, model.marginal(ccodes, cdomain, c)) for c in measured]
-        if settings.engine == "marginals":
-            pairs = [m for m in measurements if len(m.columns) <= 2]
-            # Pairs seen fewer than k times cannot be released: they seed no candidates.
-            candidates = model.pairwise_sample(cdomain, pairs, SUPPORT_DRAWS,
-                                               np.random.default_rng(support_rng),
-                                               floor=settings.k - 0.5)
-        else:
-            sampled = _sdv_candidates(cdomain.decode(ccodes), settings.engine, len(table),
-                                      int(sdv_seed.generate_state(1)[0]))
-            candidates = cdomain.encode(sampled)
-        support, weights = _distinct(candidates)
-        if with_legs:
-            keep = journeys.consistent(support, cdomain)
-            support, weights = support[keep], weights[keep]
-        # Never release the quasi-identifiers of a record that is unique on them in the input.
-        unique = class_sizes(cdomain.decode(ccodes), quasi_identifiers) == 1
-        qi = cdomain.index(quasi_identifiers)
-        forbidden = {tuple(r) for r in ccodes[unique][:, qi]}
-        allowed = np.array([tuple(r) not in forbidden for r in support[:, qi]], dtype=bool)
-        if with_legs:
-            allowed &= _no_unique_leg(support, ccodes, records.legs, domain, cdomain, maps,
-                                      quasi_identifiers)
-        excluded = int((~allowed).sum())
-        support, weights = support[allowed], weights[allowed]
-        rows = len(table)
-    if len(support) == 0:
-        raise UserError(f"no profile can be released {settings.k} times: k={settings.k} is too "
-                        f"large for {len(table)} records (lower --k or release fewer columns)")
-    # IPF ends each sweep on the table it fits last: the one-way tables, then the pairs, are
-    # fitted last so the fewest rows are lost on them when small cells are dropped.
-    measurements = sorted(measurements, key=lambda m: -len(m.columns))
-    weights = model.ipf(support, weights, cdomain, measurements, SWEEPS)
+        found = _exact_candidates(data, lists, records, settings, quasi_identifiers, support_rng,
+                                  sdv_seed, with_legs)
+    found.keep(possible_rows(found, codebook))
     if with_legs:
         tables = journeys.k_tables(quasi_identifiers, columns, settings.reporting_length)
     else:
-        attributes = list(columns)
-        tables = [tuple(quasi_identifiers)] + model.workload(attributes, settings.reporting_length)
-    support, counts = model.k_support(support, weights, cdomain, measurements, rows, settings.k,
-                                      tables)
+        tables = [tuple(quasi_identifiers)] + model.workload(list(columns), settings.reporting_length)
+    support, counts = _calibrate(found, settings, tables, len(table))
+    cases, legs, decoded = _released_rows(support, counts, found.domain, columns, with_legs,
+                                          codebook, order_rng, value_rng)
+    shipped = codebook.redacted(codebook.measured(cases))
+    return FittedRelease(
+        cases=cases, settings=settings, quasi_identifiers=quasi_identifiers, domain=found.domain,
+        profiles=len(support), input_rows=len(table), source_format=records.source_format,
+        measured=[m.columns for m in found.measurements],
+        budget=budget.summary() if budget else None,
+        generalised={} if settings.private else _generalised(table, found),
+        out_of_domain=records.out_of_domain,
+        out_of_domain_noisy=_noisy_other(found, records.out_of_domain) if settings.private else {},
+        unique_rows_excluded=found.excluded, legs=legs,
+        journeys=_journey_card(records, summary, varying, legs, decoded, found, settings)
+        if with_legs else None,
+        codebook=codebook, codebook_text=shipped,
+    )
+
+
+def _fit_codebook(records: CaseRecords, settings: FitSettings) -> Codebook:
+    """The codebook the records were read with; a CTDC codebook takes the DP year range."""
+    codebook = records.codebook or builtin_codebook(GLOBAL_SYNTHETIC_CODEBOOK)
+    if settings.private and codebook.builtin:
+        return codebook.with_years(settings.years or DEFAULT_YEARS)
+    return codebook
+
+
+def _refuse_impossible_records(table: pd.DataFrame, codebook: Codebook) -> None:
+    """Input records with a combination the codebook calls impossible: the codebook or the data
+    is wrong, and a release could not tell which."""
+    for rule, count in codebook.impossible_rows(table).items():
+        if count:
+            text = codebook.impossible[rule].text
+            raise UserError(f"{count} records have a combination the codebook calls impossible "
+                            f"(impossible[{rule}]: {text}): fix the data or the codebook")
+
+
+def _private_candidates(data, lists, settings, budget, noise_rng, support_rng,
+                        with_legs) -> Candidates:
+    """Candidates from noisy tables alone: the public domain, the private measurements (the only
+    data access), and rows drawn from their pairwise structure; the size is a noisy count."""
+    domain = public_domain(tuple(data.columns), lists)
+    if with_legs:
+        domain = journeys.with_no_legs(domain)
+    codes = domain.encode(data)
+    cdomain, maps, measurements = measure_private(
+        codes, domain, settings, budget, np.random.default_rng(noise_rng), with_legs)
+    floor = 2 * max(m.sigma for m in measurements)
+    draws = model.pairwise_sample(cdomain, measurements, SUPPORT_DRAWS,
+                                  np.random.default_rng(support_rng), floor=floor)
+    support, weights = _distinct(draws)
+    # The released size is itself private: the total of the least noisy one-way table.
+    smallest = min(measurements[: len(data.columns)], key=lambda m: m.counts.size)
+    rows = max(int(round(smallest.counts.sum())), settings.k)
+    found = Candidates(cdomain, support, weights, measurements, rows, domain, maps)
+    if with_legs:  # post-processing: only candidates that describe a journey
+        found.keep(journeys.consistent(found.support, cdomain))
+    return found
+
+
+def _exact_candidates(data, lists, records, settings, quasi_identifiers, support_rng, sdv_seed,
+                      with_legs) -> Candidates:
+    """Candidates from the exact tables of the records (or an SDV synthesizer), without any
+    row carrying the quasi-identifiers of a record unique on them in the input."""
+    domain = data_domain(data, lists)
+    codes = domain.encode(data)
+    one_way = {c: model.marginal(codes, domain, (c,)) for c in data.columns}
+    cdomain, maps = model.compress(domain, one_way, settings.k)
+    if with_legs:
+        maps = journeys.recode_leg_counts(domain, cdomain, maps)
+    ccodes = model.recode(codes, maps)
+    measured = measured_tables(tuple(data.columns), cdomain, with_legs)
+    measurements = [model.Measurement(c, model.marginal(ccodes, cdomain, c)) for c in measured]
+    if settings.engine == "marginals":
+        pairs = [m for m in measurements if len(m.columns) <= 2]
+        # Pairs seen fewer than k times cannot be released: they seed no candidates.
+        drawn = model.pairwise_sample(cdomain, pairs, SUPPORT_DRAWS,
+                                      np.random.default_rng(support_rng), floor=settings.k - 0.5)
+    else:
+        sampled = _sdv_candidates(cdomain.decode(ccodes), settings.engine, len(data),
+                                  int(sdv_seed.generate_state(1)[0]))
+        drawn = cdomain.encode(sampled)
+    support, weights = _distinct(drawn)
+    found = Candidates(cdomain, support, weights, measurements, len(data), domain, maps, codes)
+    if with_legs:
+        found.keep(journeys.consistent(found.support, cdomain))
+    # Never release the quasi-identifiers of a record that is unique on them in the input.
+    unique = class_sizes(cdomain.decode(ccodes), quasi_identifiers) == 1
+    qi = cdomain.index(quasi_identifiers)
+    forbidden = {tuple(r) for r in ccodes[unique][:, qi]}
+    allowed = np.array([tuple(r) not in forbidden for r in found.support[:, qi]], dtype=bool)
+    if with_legs:
+        allowed &= _no_unique_leg(found.support, ccodes, records.legs, domain, cdomain, maps,
+                                  quasi_identifiers)
+    found.excluded = int((~allowed).sum())
+    found.keep(allowed)
+    return found
+
+
+def possible_rows(found: Candidates, codebook: Codebook) -> np.ndarray:
+    """Candidate rows with none of the codebook's impossible combinations (post-processing of
+    public rules). "Other" counts as impossible when every value merged into it is."""
+    keep = np.ones(len(found.support), dtype=bool)
+    for rule in codebook.impossible:
+        if not set(rule.values) <= set(found.domain.columns):
+            continue
+        hit = np.ones(len(found.support), dtype=bool)
+        for name, values in rule.values.items():
+            j = found.domain.columns.index(name)
+            bad = np.array([v in values for v in found.domain.values[j]], dtype=bool)
+            if OTHER in found.domain.values[j]:
+                other = found.domain.values[j].index(OTHER)
+                merged = {v for i, v in enumerate(found.full_domain.values[j])
+                          if found.maps[j][i] == other and v != OTHER}
+                bad[other] = bool(merged) and merged <= values
+            hit &= bad[found.support[:, j]]
+        keep &= ~hit
+    return keep
+
+
+def _calibrate(found: Candidates, settings: FitSettings, tables, input_rows: int):
+    """Weights fitted to the measured tables, then every cell of `tables` at least k rows:
+    the released profiles and their whole counts."""
+    too_large = UserError(f"no profile can be released {settings.k} times: k={settings.k} is too "
+                          f"large for {input_rows} records (lower --k or release fewer columns)")
+    if len(found.support) == 0:
+        raise too_large
+    # IPF ends each sweep on the table it fits last: the one-way tables, then the pairs, are
+    # fitted last so the fewest rows are lost on them when small cells are dropped.
+    found.measurements = sorted(found.measurements, key=lambda m: -len(m.columns))
+    weights = model.ipf(found.support, found.weights, found.domain, found.measurements, SWEEPS)
+    support, counts = model.k_support(found.support, weights, found.domain, found.measurements,
+                                      found.rows, settings.k, tables)
     if len(support) == 0:
-        raise UserError(f"no profile can be released {settings.k} times: k={settings.k} is too "
-                        f"large for {len(table)} records (lower --k or release fewer columns)")
+        raise too_large
+    return support, counts
+
+
+def _released_rows(support, counts, cdomain: Domain, columns, with_legs: bool,
+                   codebook: Codebook, order_rng, value_rng):
+    """The released tables: each profile repeated its count, in a random order, with fresh
+    case ids (and legs expanded from the journey columns). Returns cases, legs, decoded rows."""
     released = np.repeat(support, counts, axis=0)
     released = released[np.random.default_rng(order_rng).permutation(len(released))]
     decoded = cdomain.decode(released)
     cases = decoded[list(columns)].copy() if with_legs else decoded
+    drawn = [c for c in columns if codebook.columns.get(c) and codebook.column(c).bins
+             and codebook.column(c).release == "value"]
+    if drawn:  # one stream, consumed column by column in release order
+        rng = np.random.default_rng(value_rng)
+        cases = cases.copy()
+        for name in drawn:
+            cases[name] = codebook.column(name).draw_values(cases[name], rng)
     cases.insert(0, CASE_ID, FITTED_IDS.cases(len(cases)))
     legs = expand_legs(cases[CASE_ID].to_numpy(), decoded, FITTED_IDS) if with_legs else None
+    return cases, legs, decoded
+
+
+def _generalised(table: pd.DataFrame, found: Candidates) -> dict[str, int]:
+    """How many input values of each column were merged into "Other" (not private here)."""
     generalised = {}
-    if not settings.private:  # counts of the input are not private here; under DP they are not told
-        for j, name in enumerate(columns):
-            other = cdomain.values[j].index(OTHER) if OTHER in cdomain.values[j] else -1
-            moved = (maps[j][codes[:, j]] == other) & (table[name] != OTHER).to_numpy()
-            if moved.any():
-                generalised[name] = int(moved.sum())
-    journey_card = None
-    if with_legs:
-        journey_card = {
-            "input_legs": len(records.legs), "varying": varying, "legs": len(legs),
-            "counts": sorted(int(v) for v in set(decoded[journeys.LEG_COUNT])),
-            "generalised": {} if settings.private else
-            journeys.generalised(summary, cdomain.decode(ccodes)[list(journeys.SUMMARY_COLUMNS)]),
-        }
-    return FittedRelease(
-        cases=cases, settings=settings, quasi_identifiers=quasi_identifiers, domain=cdomain,
-        profiles=len(support), input_rows=len(table), source_format=records.source_format,
-        measured=[m.columns for m in measurements],
-        budget=budget.summary() if budget else None, generalised=generalised,
-        out_of_domain=records.out_of_domain, unique_rows_excluded=excluded,
-        legs=legs, journeys=journey_card,
-    )
+    for j, name in enumerate(table.columns):
+        values = found.domain.values[j]
+        other = values.index(OTHER) if OTHER in values else -1
+        moved = (found.maps[j][found.codes[:, j]] == other) & (table[name] != OTHER).to_numpy()
+        if moved.any():
+            generalised[name] = int(moved.sum())
+    return generalised
+
+
+def _noisy_other(found: Candidates, out_of_domain) -> dict[str, tuple[float, float]]:
+    """Under DP, for each column with values read as "Other": the noisy count of its measured
+    "Other" cell and the noise sigma (post-processing: no exact count of the input is told)."""
+    noisy = {}
+    for m in found.measurements:
+        if len(m.columns) == 1 and m.columns[0] in out_of_domain:
+            values = found.domain.values[found.domain.columns.index(m.columns[0])]
+            count = float(m.counts[values.index(OTHER)]) if OTHER in values else 0.0
+            noisy[m.columns[0]] = (count, m.sigma)
+    return noisy
+
+
+def _journey_card(records, summary, varying, legs, decoded, found: Candidates, settings) -> dict:
+    """What the data card says about the journey legs."""
+    generalised = {}
+    if not settings.private:
+        ccodes = model.recode(found.codes, found.maps)
+        generalised = journeys.generalised(
+            summary, found.domain.decode(ccodes)[list(journeys.SUMMARY_COLUMNS)])
+    return {
+        "input_legs": len(records.legs), "varying": varying, "legs": len(legs),
+        "counts": sorted(int(v) for v in set(decoded[journeys.LEG_COUNT])),
+        "generalised": generalised,
+    }
 
 
 def _no_unique_leg(support, ccodes, legs, domain: Domain, cdomain: Domain, maps,
@@ -358,12 +520,14 @@ def check_fit(cases: pd.DataFrame, legs: pd.DataFrame | None, fitted: FittedRele
     settings = fitted.settings
     check = check_release(cases, legs if fitted.legs is not None else None,
                           fitted.quasi_identifiers, settings.k, settings.reporting_length,
-                          ids=FITTED_IDS)
+                          ids=FITTED_IDS, codebook=fitted.codebook)
     problems = check.problems(settings.k)
     if fitted.legs is not None and legs is None:
         problems.append("legs: the release has no legs table")
     if settings.private or check.case_report is None:
         return check, problems
+    if fitted.codebook is not None:  # numbers drawn inside their bins are compared as the bins
+        cases = fitted.codebook.measured(cases)
     copied = reproduced_uniques(cases, real, fitted.quasi_identifiers)
     if copied:
         problems.append(f"cases: {copied} rows reproduce the quasi-identifiers of a "
@@ -435,5 +599,6 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
             raise UserError(f"release abandoned, a guarantee fails: {problems[0]}")
         mf.write_manifest(staging, replace(made, measured=mf.measured_on_disk(check)))
 
+    extra = {"codebook.yaml": fitted.codebook_text} if fitted.codebook is not None else None
     return write_release(out, fitted.cases, fitted.legs, datacard(fitted, made), fmt=fmt,
-                         force=force, verify=verify)
+                         force=force, extra_files=extra, verify=verify)

@@ -15,7 +15,7 @@ import pandas as pd
 
 from tipkit.synth.microdata import marginals as model
 from tipkit.synth.microdata.readers import CaseRecords, read_text, read_cases
-from tipkit.synth.microdata.domain import Domain
+from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.schema import (CASE_ID, FLAG, JOURNEY_COLUMNS, LEG_COLUMNS, LEG_COUNT, LEG_COUNTS,
                           LEG_DOMAINS, LEG_ID, LEG_QUASI_IDENTIFIERS, LEG_TABLE_COLUMNS, MISSING,
                           OTHER)
@@ -105,11 +105,12 @@ def read_legs(path: Path, case_ids: pd.Series, cases_path: Path) -> pd.DataFrame
     return legs
 
 
-def read_input(path, columns=None, years=None, legs: bool = True) -> CaseRecords:
-    """Case records as `tipkit.synth.microdata.readers.read_cases` reads them, with their journey legs (when `legs`
-    and the input has them) read, checked and linked in `records.legs`."""
+def read_input(path, columns=None, years=None, legs: bool = True, codebook=None) -> CaseRecords:
+    """Case records as `tipkit.synth.microdata.readers.read_cases` reads them (through `codebook`,
+    by default a CTDC format's), with their journey legs (when `legs` and the input has them)
+    read, checked and linked in `records.legs`."""
     cases_path, legs_path = find_input(path)
-    records = read_cases(cases_path, columns, years)
+    records = read_cases(cases_path, columns, years, codebook=codebook)
     if legs and legs_path is not None:
         if records.case_ids is None:
             raise UserError(f"{legs_path} lies beside {cases_path} but the cases have no "

@@ -13,7 +13,7 @@ from itertools import combinations
 
 import numpy as np
 
-from tipkit.synth.microdata.domain import Domain
+from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.schema import OTHER
 
 

@@ -1,7 +1,8 @@
-"""Readers for case records in the CTDC formats and our own: every value as text, coded our way.
+"""Readers for case records: every value as text, coded our way through a codebook.
 
-Handles the CTDC Global Dataset (63 columns), the Global Synthetic Dataset (27 fields) and tipkit
-releases, in CSV or Parquet, with the codebook's pitfalls: -99, Unknown, 00, Namibia's NA, "--".
+Any table a codebook describes; without one, the CTDC Global Dataset (63 columns), the Global
+Synthetic Dataset (27 fields) or a tipkit release, read with their built-in codebooks (-99,
+Unknown, 00, Namibia's NA, "--" handled there). CSV or Parquet.
 """
 
 from __future__ import annotations
@@ -9,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from tipkit.synth.microdata.domain import normalise_column
+from tipkit.synth.microdata.codebook import (GLOBAL_DATASET_CODEBOOK, GLOBAL_SYNTHETIC_CODEBOOK, Codebook,
+                                             builtin_codebook)
 from tipkit.synth.release.folder import read_table
 from tipkit.synth.release.schema import CASE_COLUMNS, CASE_ID, MISSING
 from tipkit.errors import UserError
@@ -76,13 +79,16 @@ class CaseRecords:
     table: pd.DataFrame
     source_format: str
     path: Path
+    # Raw values read as "Other" (outside their column's list, with `outside: other`), by column.
     out_of_domain: dict[str, dict[str, int]] = field(default_factory=dict)
-    # The input's caseId column (never released: only to link journey legs to their case).
+    # The input's identifier column (never released: only to link journey legs to their case).
     case_ids: pd.Series | None = None
     # Journey legs, if the input has them (tipkit.synth.microdata.journeys.read_input): a "case" column with the
     # row of `table` each leg belongs to, and the leg columns coded as in our releases.
     legs: pd.DataFrame | None = None
     legs_path: Path | None = None
+    # The codebook the records were read with (a CTDC format's built-in one without --codebook).
+    codebook: Codebook | None = None
 
 
 def read_text(path: Path, what: str = "case records") -> pd.DataFrame:
@@ -130,44 +136,93 @@ def _merge_flags(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([kept, pd.DataFrame(merged, index=table.index)], axis=1)
 
 
-def read_cases(path, columns=None, years: tuple[int, int] | None = None) -> CaseRecords:
-    """Read case records in any known format, keep `columns` (default: all), code values our way.
-
-    Values outside a column's public list (a code that is no ISO 3166 country, a year outside
-    `years`) become "Other" and are counted in `out_of_domain`, never silently dropped."""
-    path = Path(path)
-    raw = read_text(path)
-    if raw.shape[1] == 0 or len(raw) == 0:
-        raise UserError(f"{path} has no case records")
-    raw.columns = [str(c).strip() for c in raw.columns]
-    known = set(GLOBAL_DATASET_COLUMNS) | set(CASE_COLUMNS) | set(SYNTHETIC_ALIASES) | {CASE_ID}
-    if not set(raw.columns) & (known - {CASE_ID}):
+def ctdc_table(raw: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, str, Codebook]:
+    """A table in a CTDC format (or a tipkit release), its format and its built-in codebook."""
+    known = set(GLOBAL_DATASET_COLUMNS) | set(CASE_COLUMNS) | set(SYNTHETIC_ALIASES)
+    if not set(raw.columns) & known:
         raise UserError(
             f"{path} is in none of the known formats (CTDC Global Dataset, CTDC Global Synthetic, "
-            f"tipkit release): none of its columns is a CTDC field")
+            f"tipkit release): none of its columns is a CTDC field (describe your table in a "
+            f"codebook: tipkit synth codebook --data {path.name})")
     source_format = detect_format(raw.columns, raw)
-    case_ids = raw[CASE_ID].astype(str).str.strip() if CASE_ID in raw.columns else None
     table = raw.rename(columns=SYNTHETIC_ALIASES)
     if source_format == GLOBAL_DATASET:
-        table = _merge_flags(table)
+        return _merge_flags(table), source_format, builtin_codebook(GLOBAL_DATASET_CODEBOOK)
+    return table, source_format, builtin_codebook(GLOBAL_SYNTHETIC_CODEBOOK)
+
+
+def _chosen(table: pd.DataFrame, columns, codebook: Codebook, path: Path) -> pd.DataFrame:
+    """The columns to release: `columns` (--columns) or every column but the identifier, each one
+    described by the codebook."""
     if columns:
-        if CASE_ID in columns:
-            raise UserError(f"{CASE_ID} is an identifier and is never released: leave it out of --columns")
+        if codebook.id and codebook.id in columns:
+            raise UserError(f"{codebook.id} is an identifier and is never released: "
+                            "leave it out of --columns")
         missing = [c for c in columns if c not in table.columns]
         if missing:
             raise UserError(f"{path} has no column {missing[0]!r} (it has: {', '.join(table.columns)})")
         table = table[list(columns)]
     else:
-        unknown = [c for c in table.columns if c not in known | set(MERGED_FLAGS)]
-        if unknown:
-            raise UserError(f"{path}: column {unknown[0]!r} is in none of the known formats "
-                            f"(pick the columns to release with --columns)")
-        table = table.drop(columns=[CASE_ID], errors="ignore")
+        table = table.drop(columns=[codebook.id] if codebook.id else [], errors="ignore")
+        absent = [c for c in codebook.columns if c not in table.columns]
+        if absent and not codebook.any_subset:
+            raise UserError(f"the codebook's column {absent[0]!r} is not in {path} (remove it from "
+                            "the codebook, or pick the columns to release with --columns)")
+    unknown = [c for c in table.columns if c not in codebook.columns]
+    if unknown and codebook.builtin:
+        raise UserError(f"{path}: column {unknown[0]!r} is in none of the known formats (leave it "
+                        "out with --columns, or describe your table in a codebook: tipkit synth "
+                        f"codebook --data {path.name})")
+    if unknown:
+        raise UserError(f"{path}: column {unknown[0]!r} is not in the codebook {codebook.name} "
+                        "(describe it there, or pick the columns to release with --columns)")
+    return table
+
+
+def _outside_error(path: Path, name: str, raw: pd.Series,
+                   outside: dict[str, dict[str, int]]) -> UserError:
+    """One line for values a codebook refuses: how many, why, where first (never the value)."""
+    reason, values = next(iter(outside.items()))
+    count = sum(values.values())
+    first = int(np.flatnonzero(raw.isin(list(values)).to_numpy())[0]) + 1
+    plural = "s" if count > 1 else ""
+    return UserError(f"{path}: column {name!r} has {count} value{plural} {reason} in the codebook "
+                     f"(first in data row {first}): fix the data or the codebook, or set "
+                     "outside: other for the column to read them as Other")
+
+
+def read_cases(path, columns=None, years: tuple[int, int] | None = None,
+               codebook: Codebook | None = None, strict: bool = True) -> CaseRecords:
+    """Read case records, keep `columns` (default: all), code every value through the codebook
+    (without one, the CTDC format's built-in codebook, its year range set by `years`).
+
+    A value outside its column's list or range is refused (one line naming the column), or, for
+    a column with `outside: other` (the CTDC codebooks) or when not `strict`, read as "Other" and
+    counted in `out_of_domain`, never silently dropped."""
+    path = Path(path)
+    raw = read_text(path)
+    if raw.shape[1] == 0 or len(raw) == 0:
+        raise UserError(f"{path} has no case records")
+    raw.columns = [str(c).strip() for c in raw.columns]
+    if codebook is None:
+        table, source_format, codebook = ctdc_table(raw, path)
+        codebook = codebook.with_years(years)
+    else:
+        if years:
+            raise UserError("--years sets the range of a CTDC yearOfRegistration: with --codebook, "
+                            "give the range in the codebook")
+        table, source_format = raw.rename(columns=codebook.aliases()), f"codebook {codebook.name}"
+    case_ids = (table[codebook.id].astype(str).str.strip()
+                if codebook.id and codebook.id in table.columns else None)
+    table = _chosen(table, columns, codebook, path)
     out_of_domain = {}
     coded = {}
     for name in table.columns:
-        coded[name], outside = normalise_column(name, table[name], years)
+        column = codebook.column(name)
+        coded[name], outside = column.code(table[name])
+        if outside and strict and column.outside == "refuse":
+            raise _outside_error(path, name, table[name], outside)
         if outside:
-            out_of_domain[name] = outside
+            out_of_domain[name] = {v: n for values in outside.values() for v, n in values.items()}
     return CaseRecords(pd.DataFrame(coded, index=table.index), source_format, path, out_of_domain,
-                       case_ids)
+                       case_ids, codebook=codebook)

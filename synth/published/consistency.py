@@ -73,10 +73,10 @@ def _quantities(figures, domain, constraints, support, prior, solution) -> list[
             if len(spec) != 1:
                 continue
             (column, values), = spec.items()
-            if (column, values) in seen or column not in domain.names:
+            if (column, values) in seen or column not in domain.columns:
                 continue
             seen.add((column, values))
-            known_values = tuple(v for v in domain.values[domain.names.index(column)] if v != MISSING)
+            known_values = tuple(v for v in domain.values[domain.columns.index(column)] if v != MISSING)
             complement = tuple(v for v in known_values if v not in values)
             if (column, complement) in seen:  # a two-way split: its other half says it all
                 continue

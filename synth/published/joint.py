@@ -15,44 +15,13 @@ from scipy.special import logsumexp
 
 from tipkit.synth.published.figures import Figure
 from tipkit.synth.published.priors import Priors
+from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.schema import JOURNEY_COLUMNS, MISSING
 from tipkit.errors import UserError
 
 _TIGHT = 1e-7  # a dual value above this marks a binding constraint
 _POPULATION_EXISTS = 1e-6  # a figure's population holds at least this share of all cases
 _RELAXED_POPULATION = 0.5  # when relaxing, a population keeps at least half its prior share
-
-
-@dataclass(frozen=True)
-class Domain:
-    """The variables of the joint and their values; cell i is np.unravel_index(i, shape)."""
-
-    names: tuple[str, ...]
-    values: tuple[tuple[str, ...], ...]
-
-    @property
-    def shape(self) -> tuple[int, ...]:
-        return tuple(len(v) for v in self.values)
-
-    @property
-    def size(self) -> int:
-        return int(np.prod(self.shape))
-
-    def mask(self, spec: dict[str, tuple[str, ...]]) -> np.ndarray:
-        """Boolean over cells: the cells whose values match every column of `spec`."""
-        full = np.ones(self.shape, dtype=bool)
-        for axis, name in enumerate(self.names):
-            if name in spec:
-                keep = np.isin(np.array(self.values[axis], dtype=object), spec[name])
-                shape = [1] * len(self.names)
-                shape[axis] = -1
-                full = full & keep.reshape(shape)
-        return full.ravel()
-
-    def cell_values(self, cells: np.ndarray) -> dict[str, np.ndarray]:
-        """For each variable, the value (as text) of each of `cells`."""
-        index = np.unravel_index(cells, self.shape)
-        return {n: np.array(v, dtype=object)[i] for n, v, i in zip(self.names, self.values, index)}
 
 
 def figure_domain(figures, priors: Priors) -> Domain:
@@ -82,8 +51,8 @@ def validate_values(figures, priors: Priors) -> None:
 
 def prior_joint(domain: Domain, priors: Priors) -> np.ndarray:
     """The prior over the domain's cells: the product of each column's (conditional) prior."""
-    joint = np.ones(domain.shape)
-    for axis, name in enumerate(domain.names):
+    joint = np.ones(domain.shape())
+    for axis, name in enumerate(domain.columns):
         prior = priors[name]
         keep = [prior.values.index(v) for v in domain.values[axis]]
 
@@ -91,12 +60,12 @@ def prior_joint(domain: Domain, priors: Priors) -> np.ndarray:
             shares = prior.conditional(parent_value)[keep]
             return shares / shares.sum() if shares.sum() > 0 else shares
 
-        shape = [1] * len(domain.names)
+        shape = [1] * len(domain.columns)
         if prior.given is None:
             shape[axis] = -1
             factor = conditional(None).reshape(shape)
         else:
-            parent_axis = domain.names.index(prior.given)
+            parent_axis = domain.columns.index(prior.given)
             table = np.array([conditional(pv) for pv in domain.values[parent_axis]])
             shape[parent_axis], shape[axis] = table.shape
             factor = (table if parent_axis < axis else table.T).reshape(shape)
@@ -144,7 +113,7 @@ class Cells:
         return self.domain.mask(spec)
 
     def known(self, unit: str, columns) -> np.ndarray:
-        names, values = self.domain.names, self.domain.values
+        names, values = self.domain.columns, self.domain.values
         return self.domain.mask({c: tuple(v for v in values[names.index(c)] if v != MISSING)
                                  for c in columns})
 
@@ -161,9 +130,9 @@ def constraints_for(domain: Domain, figures) -> Constraints:
     shares = tuple(f for f in figures if f.definition.constrains)
     cells = Cells(domain)
     weights = [f.definition.weights(f, cells) for f in shares]
-    pops = np.array([w[0] for w in weights]).reshape(len(shares), domain.size)
-    hits = np.array([w[1] for w in weights]).reshape(len(shares), domain.size)
-    rows = np.empty((2 * len(shares), domain.size))
+    pops = np.array([w[0] for w in weights]).reshape(len(shares), domain.size())
+    hits = np.array([w[1] for w in weights]).reshape(len(shares), domain.size())
+    rows = np.empty((2 * len(shares), domain.size()))
     for i, f in enumerate(shares):
         rows[2 * i] = hits[i] - f.low * pops[i]
         rows[2 * i + 1] = f.high * pops[i] - hits[i]

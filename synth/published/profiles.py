@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from tipkit.synth.published.joint import Domain
+from tipkit.synth.release.domain import Domain
 from tipkit.synth.published.priors import Priors
 from tipkit.synth.release.schema import LEG_COUNT, MISSING
 
@@ -99,7 +99,7 @@ def blank_at_random(profiles: Profiles, domain: Domain, priors: Priors,
                     rng: np.random.Generator) -> None:
     """Make joint columns missing at their prior's blank share, independently of everything
     (the joint holds known values only, as published shares are shares of the known)."""
-    for axis, name in enumerate(domain.names):
+    for axis, name in enumerate(domain.columns):
         prior = priors[name]
         if MISSING in domain.values[axis] or MISSING not in prior.values:
             continue

@@ -1,5 +1,6 @@
-"""The one release checker: layout, fresh ids, links between legs and cases, SDV metadata, and
-k-anonymity and rare combinations counted on the tables as a reader gets them.
+"""The one release checker: layout, fresh ids, links between legs and cases, SDV metadata,
+k-anonymity, rare combinations and a codebook's impossible combinations counted on the tables as a
+reader gets them.
 
 Both pipelines run it on the staged folder, re-read from disk, before it is moved into place;
 the app runs it on every release it shows.
@@ -33,10 +34,15 @@ class ReleaseCheck:
     case_report: GuaranteeReport | None
     leg_report: GuaranteeReport | None
     layout_problems: tuple[str, ...] = ()
+    # Rule number -> cases with that combination the codebook calls impossible (None: no
+    # codebook, or one that declares none).
+    impossible: dict[int, int] | None = None
 
     def guarantee_problems(self, k: int) -> list[str]:
-        return [p for r in (self.case_report, self.leg_report) if r is not None
-                for p in r.problems(k)]
+        found = [p for r in (self.case_report, self.leg_report) if r is not None
+                 for p in r.problems(k)]
+        return found + [f"cases: {n} rows have a combination the codebook calls impossible "
+                        f"(impossible[{rule}])" for rule, n in (self.impossible or {}).items() if n]
 
     def problems(self, k: int) -> list[str]:
         return [*self.layout_problems, *self.guarantee_problems(k)]
@@ -61,11 +67,14 @@ def legs_with_cases(cases: pd.DataFrame, legs: pd.DataFrame) -> pd.DataFrame:
 
 def check_release(cases: pd.DataFrame, legs: pd.DataFrame | None, quasi_identifiers, k: int,
                   reporting_length: int, *, ids: Ids | None = None,
-                  case_columns: tuple[str, ...] | None = None) -> ReleaseCheck:
+                  case_columns: tuple[str, ...] | None = None, codebook=None) -> ReleaseCheck:
     """Check a release's tables (values as text). Cases: classes on `quasi_identifiers`, rare
     combinations over every column but the id; legs: classes on leg_quasi_identifiers, rare
     combinations over the leg columns. `ids`: the ids must be that fresh numbering;
-    `case_columns`: the cases must have exactly these columns after caseId, in order."""
+    `case_columns`: the cases must have exactly these columns after caseId, in order;
+    `codebook` (a microdata.codebook.Codebook): the cases are checked in the coding the model
+    measured (numbers drawn inside their bins count as their bins) and none may have one of its
+    impossible combinations."""
     n_legs = None if legs is None else len(legs)
     layout = []
     if CASE_ID not in cases.columns or (
@@ -75,6 +84,8 @@ def check_release(cases: pd.DataFrame, legs: pd.DataFrame | None, quasi_identifi
         layout.append(f"legs: the columns are not {', '.join(LEG_TABLE_COLUMNS)}")
     if layout:
         return ReleaseCheck(len(cases), n_legs, None, None, tuple(layout))
+    if codebook is not None:
+        cases = codebook.measured(cases)
     repeated = cases[CASE_ID].duplicated().any()
     if repeated:
         layout.append("cases: a case id appears more than once")
@@ -95,7 +106,9 @@ def check_release(cases: pd.DataFrame, legs: pd.DataFrame | None, quasi_identifi
         leg_report = check_table("legs", legs_with_cases(cases, legs),
                                  leg_quasi_identifiers(quasi_identifiers), LEG_COLUMNS, k,
                                  reporting_length)
-    return ReleaseCheck(len(cases), n_legs, case_report, leg_report, tuple(layout))
+    impossible = codebook.impossible_rows(cases) if codebook is not None and codebook.impossible \
+        else None
+    return ReleaseCheck(len(cases), n_legs, case_report, leg_report, tuple(layout), impossible)
 
 
 def _sequence(ids: list[str]) -> str:
