@@ -126,6 +126,7 @@ class Examined:
 
 
 def examine(release: Path, published: Path) -> Examined:
+    from tipkit.synth.microdata.codebook import shipped_codebook
     from tipkit.synth.published.checks import measure_release
     from tipkit.synth.published.figures import load_figures
     from tipkit.synth.release.checks import check_release
@@ -147,7 +148,8 @@ def examine(release: Path, published: Path) -> Examined:
         check: ReleaseCheck = measured.release
         problems = measured.problems(s.k)
     else:
-        check = check_release(cases, legs, qis, s.k, s.reporting_length)
+        check = check_release(cases, legs, qis, s.k, s.reporting_length,
+                              codebook=shipped_codebook(release, made))
         problems = check.problems(s.k)
     smallest = check.case_report.smallest_class if check.case_report is not None else 0
     return Examined(release, cases, legs, made, table, smallest, check.rare_combinations,

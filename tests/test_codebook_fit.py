@@ -15,6 +15,7 @@ from tipkit.synth.microdata.fit import FitSettings, check_fit, fit_release
 from tipkit.synth.microdata.fixtures import write_fixture
 from tipkit.synth.microdata.readers import read_cases
 from tipkit.synth.release.folder import read_release
+from tipkit.synth.release.manifest import InputFile, read_manifest, sha256_of
 from tipkit.synth.release.guarantees import rare_combinations, smallest_class
 
 CODEBOOK = """\
@@ -148,6 +149,46 @@ def test_evaluate_reads_the_real_table_through_the_shipped_codebook(private, age
     assert "nrm-referrals" in out.read_text()
 
 
+def test_release_json_records_the_shipped_codebook_and_promises_no_impossible_row(plain, private):
+    for folder in (plain, private):
+        made = read_manifest(folder)
+        shipped = made.settings.codebook
+        assert shipped == InputFile("nrm-referrals", sha256_of(folder / "codebook.yaml"))
+        assert made.files["codebook.yaml"] == shipped.sha256  # listed, and checked, with the rest
+        assert made.promised.impossible_combinations == 0
+        assert made.measured.impossible_combinations == {"0": 0}  # counted on the written files
+        assert made.command.startswith("tipkit synth fit --data CASES --codebook codebook.yaml "
+                                       "--k 5 --seed 3")
+        card = (folder / "datacard.md").read_text()
+        assert f"shipped as `codebook.yaml` (sha256 {shipped.sha256})" in card
+        assert f"Command: `{made.command}`" in card
+    assert read_manifest(private).settings.options["years"] is None  # no CTDC year range here
+
+
+def test_the_app_checks_a_fitted_release_in_its_codebook_coding(private, tmp_path):
+    """Ages drawn inside their bins are k-anonymous only counted as bins: the app's check reads
+    the shipped codebook, and counts impossible rows too."""
+    import shutil
+
+    from tipkit.app.releases import examine
+    from tipkit.synth.microdata.fit import FITTED_IDS
+    from tipkit.synth.release.checks import check_release
+
+    examined = examine(private, tmp_path)
+    assert examined.problems == () and examined.smallest_class >= 5
+    cases, _ = read_release(private)
+    check = check_release(cases, None, QI, 5, 3, ids=FITTED_IDS,
+                          codebook=load_codebook(private / "codebook.yaml"))
+    assert check.problems(5) == [] and check.impossible == {0: 0}
+    assert check_release(cases, None, QI, 5, 3).problems(5)  # as whole years: classes below k
+    doctored = cases.copy()
+    doctored.loc[doctored.index[:3], ["age", "marital"]] = ["3", "married"]
+    found = check_release(doctored, None, QI, 5, 3, codebook=load_codebook(private / "codebook.yaml"))
+    assert found.impossible == {0: 3}
+    assert "3 rows have a combination the codebook calls impossible (impossible[0])" in \
+        " | ".join(found.problems(5))
+
+
 def test_evaluate_counts_impossible_combinations_in_a_release(agency, tmp_path):
     data, codebook = agency
     folder = tmp_path / "doctored"
@@ -176,8 +217,8 @@ def test_the_release_check_counts_impossible_rows_on_the_written_files(agency):
     assert check.impossible == {0: 5}
     assert any("5 rows have a combination the codebook calls impossible (impossible[0])" in p
                for p in problems)
-    assert fitted.codebook_record == {"name": "nrm-referrals",
-                                      "sha256": hashlib.sha256(CODEBOOK.encode()).hexdigest()}
+    assert fitted.codebook_file == InputFile("nrm-referrals",
+                                             hashlib.sha256(CODEBOOK.encode()).hexdigest())
 
 
 def _refused(args, message, tmp_path):

@@ -1,5 +1,6 @@
 """`fit` without --codebook on CTDC files keeps its bytes: the releases below were written by the
-code before the codebooks (commit 8512890) and their sha256 pinned here.
+code before the codebooks and release.json (commit 8512890) and their tables' sha256 pinned here.
+The folder now also holds codebook.yaml and release.json, which must list the same hashes.
 
 If a change means to alter a release, regenerate the pins with that change stated in its commit.
 """
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 
 from tipkit.cli import main
 from tipkit.synth.microdata.fixtures import write_fixture
+from tipkit.synth.release.manifest import read_manifest
 
 # sha256 of cases.csv (and legs.csv) written at commit 8512890 by the same commands.
 PINNED = {
@@ -55,8 +57,13 @@ def journeys_input(folder, rows: int = 1500, seed: int = 9):
 def _fit(out, *args):
     result = CliRunner().invoke(main, ["synth", "fit", "--out", str(out), *map(str, args)])
     assert result.exit_code == 0, result.output
-    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
-            for name in ("cases.csv", "legs.csv") if (out / name).exists()}
+    tables = {name: hashlib.sha256((out / name).read_bytes()).hexdigest()
+              for name in ("cases.csv", "legs.csv") if (out / name).exists()}
+    made = read_manifest(out)
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*tables, "codebook.yaml", "datacard.md", "metadata.json", "release.json"])
+    assert {name: made.files[name] for name in tables} == tables
+    return tables
 
 
 @pytest.fixture(scope="module")

@@ -71,7 +71,14 @@ def test_a_fitted_release_records_its_budget_but_neither_the_input_path_nor_its_
     assert made.promised.differential_privacy["epsilon"] == 4.0
     assert made.promised.input_uniques_excluded is False  # DP instead: nothing is looked up
     assert "agency-cases" not in text and manifest.sha256_of(data) not in text
-    assert made.settings.codebook is None and made.settings.figures is None
+    assert made.settings.figures is None
+    # the built-in codebook of its CTDC format (the fixture is a Global Dataset file), shipped as codebook.yaml; it declares no
+    # impossible combination, so release.json promises none
+    assert made.settings.codebook == manifest.InputFile(
+        "ctdc-global-dataset", manifest.sha256_of(out / "codebook.yaml"))
+    assert made.files["codebook.yaml"] == made.settings.codebook.sha256
+    assert made.promised.impossible_combinations is None
+    assert "impossible_combinations" not in text and "--codebook" not in made.command
     assert f"Command: `{made.command}`" in (out / "datacard.md").read_text()
     assert manifest.file_problems(out, made) == []
 

@@ -27,6 +27,7 @@ YEAR_COLUMN = "yearOfRegistration"  # the column CTDC's `--years` sets the range
 DEFAULT_YEARS = (2000, 2030)  # its range in a DP release of a CTDC file unless --years says
 ISO_COUNTRIES = "iso-3166-alpha-3"  # the one named public list (pycountry); alpha-2 codes read too
 MAX_WHOLE_NUMBERS = 1000  # an unbinned range beyond this many values needs bins
+SHIPPED = "codebook.yaml"  # the codebook's name in a release folder
 
 TOP_KEYS = ("name", "description", "source", "id", "any_subset", "missing", "outside",
             "columns", "quasi_identifiers", "impossible")
@@ -561,3 +562,18 @@ def builtin_codebook(name: str) -> Codebook:
     path = BUILTIN_FOLDER / f"{name}.yaml"
     return parse_codebook(path.read_text(encoding="utf-8"), f"built-in codebook {name}",
                           name=name, builtin=True)
+
+
+def shipped_codebook(folder, manifest) -> Codebook | None:
+    """The codebook a release was made with, read from the codebook.yaml it ships, which must be
+    the file its release.json (`manifest`) records; None when it records none."""
+    from tipkit.synth.release.manifest import MANIFEST, sha256_of
+
+    named = manifest.settings.codebook
+    if named is None:
+        return None
+    path = Path(folder) / SHIPPED
+    if not path.is_file() or sha256_of(path) != named.sha256:
+        raise UserError(f"{path} is missing or has changed since the release was made (its sha256 "
+                        f"differs from {MANIFEST}): give the codebook with --codebook")
+    return parse_codebook(path.read_text(encoding="utf-8"), str(path), name=named.name)

@@ -6,7 +6,7 @@ the mechanism, the split and every measurement, and tells no count of the input.
 
 from __future__ import annotations
 
-from tipkit.synth.microdata.codebook import DEFAULT_YEARS
+from tipkit.synth.microdata.codebook import DEFAULT_YEARS, SHIPPED
 from tipkit.synth.release.schema import CASE_ID, LEG_COLUMNS, LEG_QUASI_IDENTIFIERS, OTHER
 
 
@@ -45,8 +45,8 @@ def datacard(fitted, made) -> str:
             lines.append(f"  - {name}: about {count:.0f} records hold \"{OTHER}\" in the measured "
                          f"one-way table, with the values too rare to keep (a noisy count, sigma "
                          f"{sigma:.1f}; the values are not listed: DP release)")
-    if fitted.codebook is not None:
-        lines += _codebook_lines(fitted)
+    if s.codebook is not None:
+        lines += _codebook_lines(fitted, made)
     if fitted.journeys is not None:
         lines += _journey_lines(fitted)
     lines += [
@@ -57,7 +57,7 @@ def datacard(fitted, made) -> str:
         f"- No combination of up to {s.reporting_length} values, across all columns, occurs in "
         f"fewer than {s.k} rows (the Synthetic Data Showcase's rule).",
     ]
-    if fitted.codebook is not None and fitted.codebook.impossible:
+    if made.promised.impossible_combinations is not None:
         rules = len(fitted.codebook.impossible)
         lines.append(f"- No row has a combination the codebook calls impossible "
                      f"({rules} rule{'' if rules == 1 else 's'}, listed above).")
@@ -131,13 +131,13 @@ def _public_lists(fitted, years) -> str:
             "whose every released column is marked public (reviewed)")
 
 
-def _codebook_lines(fitted) -> list[str]:
-    """Which codebook was used, how numbers were released, and the impossible combinations."""
-    codebook = fitted.codebook
-    record = fitted.codebook_record
+def _codebook_lines(fitted, made) -> list[str]:
+    """Which codebook was used (as release.json records it), how numbers were released, and the
+    impossible combinations."""
+    codebook, shipped = fitted.codebook, made.settings.codebook
     kind = "built-in codebook" if codebook.builtin else "codebook"
-    lines = [f"- Read with the {kind} `{record['name']}`, shipped as `codebook.yaml` "
-             f"(sha256 {record['sha256']})"
+    lines = [f"- Read with the {kind} `{shipped.name}`, shipped as `{SHIPPED}` "
+             f"(sha256 {shipped.sha256})"
              + (": the value lists taken from the data are cut to the values released."
                 if fitted.codebook_text != codebook.text else ".")]
     for name in fitted.cases.columns:

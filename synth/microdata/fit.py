@@ -18,8 +18,8 @@ import pandas as pd
 
 from tipkit.synth.microdata import journeys, marginals as model
 from tipkit.synth.microdata.accounting import Budget
-from tipkit.synth.microdata.codebook import (DEFAULT_YEARS, GLOBAL_SYNTHETIC_CODEBOOK, Codebook,
-                                             builtin_codebook)
+from tipkit.synth.microdata.codebook import (DEFAULT_YEARS, GLOBAL_SYNTHETIC_CODEBOOK, SHIPPED,
+                                             Codebook, builtin_codebook)
 from tipkit.synth.microdata.domain import data_domain, listed_values, public_domain
 from tipkit.synth.microdata.readers import CaseRecords
 from tipkit.synth.release import manifest as mf
@@ -84,10 +84,13 @@ class FittedRelease:
     codebook_text: str = ""
 
     @property
-    def codebook_record(self) -> dict[str, str]:
-        """{name, sha256} of the shipped codebook.yaml, for the release manifest."""
-        return {"name": self.codebook.name,
-                "sha256": hashlib.sha256(self.codebook_text.encode("utf-8")).hexdigest()}
+    def codebook_file(self) -> mf.InputFile | None:
+        """The shipped codebook.yaml as release.json records it: the codebook's name and the
+        sha256 of the bytes shipped (the text as cut for the release)."""
+        if self.codebook is None:
+            return None
+        return mf.InputFile(self.codebook.name,
+                            hashlib.sha256(self.codebook_text.encode("utf-8")).hexdigest())
 
 
 def _quasi_identifiers(settings: FitSettings, columns, codebook: Codebook) -> tuple[str, ...]:
@@ -544,11 +547,15 @@ def check_fit(cases: pd.DataFrame, legs: pd.DataFrame | None, fitted: FittedRele
     return check, problems
 
 
-def fit_command(settings: FitSettings, fmt: str) -> str:
+def fit_command(settings: FitSettings, fmt: str, codebook: Codebook | None = None) -> str:
     """The command line that makes a release with these settings. The input is not named: its
-    path may say whose records they are, and its hash would tell about them."""
+    path may say whose records they are, and its hash would tell about them. A user's codebook
+    is named as the release ships it."""
     s = settings
-    parts = ["tipkit synth fit --data CASES", f"--k {s.k}", f"--seed {s.seed}"]
+    parts = ["tipkit synth fit --data CASES"]
+    if codebook is not None and not codebook.builtin:
+        parts.append(f"--codebook {SHIPPED}")
+    parts += [f"--k {s.k}", f"--seed {s.seed}"]
     if s.quasi_identifiers:
         parts.append(f"--quasi-identifiers {','.join(s.quasi_identifiers)}")
     parts.append(f"--reporting-length {s.reporting_length}")
@@ -562,14 +569,16 @@ def fit_command(settings: FitSettings, fmt: str) -> str:
 
 def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
     """What release.json will say, before the values measured on the written files."""
-    s, qis = fitted.settings, fitted.quasi_identifiers
+    s, qis, codebook = fitted.settings, fitted.quasi_identifiers, fitted.codebook
     with_legs = fitted.legs is not None
+    ctdc = codebook is None or codebook.builtin  # --years is a CTDC file's year range
     settings = mf.Settings(
         k=s.k, quasi_identifiers=tuple(qis), reporting_length=s.reporting_length, seed=s.seed,
         format=fmt, engine=s.engine, epsilon=s.epsilon, delta=s.delta, figures=None,
-        codebook=None,
+        codebook=fitted.codebook_file,
         options={"columns": [c for c in fitted.cases.columns if c != CASE_ID],
-                 "years": list(s.years or DEFAULT_YEARS) if s.private or s.years else None,
+                 "years": list(s.years or DEFAULT_YEARS) if ctdc and (s.private or s.years)
+                 else None,
                  "legs": with_legs,
                  "input_format": fitted.source_format})
     budget = ({key: fitted.budget[key] for key in ("epsilon", "delta", "rho", "rho_spent",
@@ -578,8 +587,9 @@ def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
         k=s.k, quasi_identifiers=tuple(qis),
         leg_quasi_identifiers=leg_quasi_identifiers(qis) if with_legs else None,
         reporting_length=s.reporting_length, published_figures_hold=None,
-        input_uniques_excluded=not s.private, differential_privacy=budget)
-    return mf.Manifest(mf.FIT, fit_command(s, fmt), settings, promised)
+        input_uniques_excluded=not s.private, differential_privacy=budget,
+        impossible_combinations=0 if codebook is not None and codebook.impossible else None)
+    return mf.Manifest(mf.FIT, fit_command(s, fmt, codebook), settings, promised)
 
 
 def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "csv",
@@ -599,6 +609,6 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
             raise UserError(f"release abandoned, a guarantee fails: {problems[0]}")
         mf.write_manifest(staging, replace(made, measured=mf.measured_on_disk(check)))
 
-    extra = {"codebook.yaml": fitted.codebook_text} if fitted.codebook is not None else None
+    extra = {SHIPPED: fitted.codebook_text} if fitted.codebook is not None else None
     return write_release(out, fitted.cases, fitted.legs, datacard(fitted, made), fmt=fmt,
                          force=force, extra_files=extra, verify=verify)

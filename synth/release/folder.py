@@ -91,9 +91,9 @@ def write_release(
         if legs is not None:
             _write_table(legs, staging / f"legs.{fmt}", fmt)
         (staging / "metadata.json").write_text(json.dumps(metadata, indent=2) + "\n")
-        (staging / "datacard.md").write_text(datacard)
+        (staging / "datacard.md").write_text(datacard, encoding="utf-8")
         for name, text in (extra_files or {}).items():
-            (staging / name).write_text(text)
+            (staging / name).write_text(text, encoding="utf-8")
         if verify is not None:
             verify(staging)
     return Path(out)

@@ -77,6 +77,8 @@ class Promised:
     # no record unique on the quasi-identifiers in the input reappears (None: made from no records)
     input_uniques_excluded: bool | None
     differential_privacy: dict | None = None  # epsilon, delta, rho, rho_spent, mechanism
+    # rows with a combination the codebook calls impossible: 0 (None: no codebook declares any)
+    impossible_combinations: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class OnDisk:
     cases: TableMeasure
     legs: TableMeasure | None
     figures: tuple[dict, ...] = ()  # id, kind, unit, low, high, hits, population, value, holds
+    # rule number -> cases with that impossible combination (None: no codebook declares any)
+    impossible_combinations: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -127,8 +131,8 @@ class Manifest:
             "pipeline": self.pipeline,
             "command": self.command,
             "settings": _plain(asdict(self.settings)),
-            "guarantees": {"promised": _plain(asdict(self.promised)),
-                           "measured": _plain(asdict(self.measured))},
+            "guarantees": {"promised": _stated(asdict(self.promised)),
+                           "measured": _stated(asdict(self.measured))},
             "files": dict(self.files),
         }
 
@@ -148,7 +152,7 @@ class Manifest:
         m = g["measured"]
         measured = OnDisk(TableMeasure(**m["cases"]),
                           TableMeasure(**m["legs"]) if m["legs"] else None,
-                          tuple(m["figures"]))
+                          tuple(m["figures"]), m.get("impossible_combinations"))
         return cls(raw["pipeline"], raw["command"], Settings(**s), Promised(**promised),
                    measured, raw["tool"]["version"], dict(raw["files"]))
 
@@ -164,6 +168,17 @@ def _plain(value):
     return value
 
 
+# Guarantees that only some releases make: release.json names them only when made.
+_OPTIONAL_GUARANTEES = ("impossible_combinations",)
+
+
+def _stated(guarantees: dict) -> dict:
+    """Promised or measured guarantees as JSON, without an optional one the release does not make
+    (so a release without it keeps the bytes it had before that guarantee existed)."""
+    return _plain({key: value for key, value in guarantees.items()
+                   if value is not None or key not in _OPTIONAL_GUARANTEES})
+
+
 def figure_record(fv) -> dict:
     """One published figure as measured on the rows (a kinds.FigureValue), for `OnDisk.figures`."""
     f = fv.figure
@@ -174,9 +189,11 @@ def figure_record(fv) -> dict:
 
 def measured_on_disk(check, figure_values=()) -> OnDisk:
     """The OnDisk record of a release checker's findings (release.checks.ReleaseCheck)."""
+    impossible = check.impossible
     return OnDisk(TableMeasure.of(check.case_report),
                   TableMeasure.of(check.leg_report) if check.leg_report is not None else None,
-                  tuple(_plain(figure_record(fv)) for fv in figure_values))
+                  tuple(_plain(figure_record(fv)) for fv in figure_values),
+                  None if impossible is None else {str(r): int(n) for r, n in impossible.items()})
 
 
 def _release_files(folder: Path) -> list[Path]:
