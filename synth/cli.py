@@ -215,14 +215,15 @@ def codebook(data, out, columns, force):
 @click.option("--k", type=int, help="The smallest class size to judge by (default: the k the "
               "release's release.json promises).")
 @click.option("--quasi-identifiers", help="Comma-separated (default: those the release's "
-              "release.json names; without one, the standard five present).")
+              "release.json names; without one, its codebook's or the standard five present).")
 @click.option("--sensitive", help="Column for l-diversity (default: isSexualExploit if released).")
 @click.option("--holdout", type=click.Path(path_type=Path),
               help="Records not used for the release: the baseline of distance to closest record.")
 @click.option("--no-sdmetrics", is_flag=True, help="Skip the SDMetrics reports (faster).")
 @click.option("--codebook", "codebook_path", type=click.Path(path_type=Path),
-              help="The codebook to read the real records with (default: the release's "
-              "codebook.yaml; give your own when the shipped copy was cut to released values).")
+              help="The codebook to read the real records with (default: the one the release's "
+              "release.json records, as its codebook.yaml ships it; give your own when the "
+              "shipped copy was cut to released values).")
 def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics,
              codebook_path):
     """Judge a release against the real records: fidelity, privacy, cost of protection.

@@ -165,6 +165,41 @@ def test_release_json_records_the_shipped_codebook_and_promises_no_impossible_ro
     assert read_manifest(private).settings.options["years"] is None  # no CTDC year range here
 
 
+def test_evaluate_takes_k_quasi_identifiers_and_codebook_from_release_json(private, agency,
+                                                                           tmp_path):
+    data, codebook = agency
+    result = _run("synth", "evaluate", "--real", data, "--release", private, "--out",
+                  tmp_path / "e.html", "--no-sdmetrics")
+    assert result.exit_code == 0, result.output
+    report = yaml.safe_load((tmp_path / "e.json").read_text())
+    assert report["privacy"]["k"] == 5 and report["privacy"]["quasi_identifiers"] == QI
+    assert report["codebook"]["sha256"] == read_manifest(private).settings.codebook.sha256
+    assert report["privacy"]["impossible_combinations"] == {"0: age 0-14, marital married divorced": 0}
+    # a flag overrides: the user's own codebook, without the impossible rule
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(CODEBOOK.split("impossible:")[0].replace("nrm-referrals", "mine"))
+    result = _run("synth", "evaluate", "--real", data, "--release", private, "--out",
+                  tmp_path / "f.html", "--no-sdmetrics", "--codebook", mine, "--k", 6)
+    assert result.exit_code == 0, result.output
+    report = yaml.safe_load((tmp_path / "f.json").read_text())
+    assert report["codebook"]["name"] == "mine" and report["privacy"]["k"] == 6
+    assert report["privacy"]["impossible_combinations"] == {}
+
+
+def test_a_changed_shipped_codebook_is_a_one_line_error(private, agency, tmp_path):
+    import shutil
+
+    data, _ = agency
+    copy = tmp_path / "copy"
+    shutil.copytree(private, copy)
+    (copy / "codebook.yaml").write_text(CODEBOOK.replace("[0, 14]", "[0, 17]"))
+    result = _run("synth", "evaluate", "--real", data, "--release", copy, "--out",
+                  tmp_path / "e.html", "--no-sdmetrics")
+    assert result.exit_code == 2
+    assert "codebook.yaml is missing or has changed since the release was made" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and not (tmp_path / "e.html").exists()
+
+
 def test_the_app_checks_a_fitted_release_in_its_codebook_coding(private, tmp_path):
     """Ages drawn inside their bins are k-anonymous only counted as bins: the app's check reads
     the shipped codebook, and counts impossible rows too."""

@@ -121,30 +121,31 @@ def _sdmetrics(real: pd.DataFrame, synthetic: pd.DataFrame, columns) -> dict:
     return found
 
 
-def promised(release_path, k: int | None, quasi_identifiers) -> tuple[int, tuple | None]:
-    """The k and quasi-identifiers to judge a release by: those given, else those its
-    release.json promises. A release without one needs k given (it may come from another tool);
-    its quasi-identifiers then default to the standard five (None)."""
+def judged_by(release_path, k: int | None, quasi_identifiers, codebook_path=None):
+    """The k, quasi-identifiers and codebook to judge a release by: those given, else those its
+    release.json records (the codebook as the release ships it, codebook.yaml). A release
+    without release.json needs k given (it may come from another tool); its quasi-identifiers
+    then default to its codebook's or the standard five (None), its codebook to a codebook.yaml
+    beside its tables."""
+    from tipkit.synth.microdata.codebook import SHIPPED, load_codebook, shipped_codebook
     from tipkit.synth.release.manifest import MANIFEST, read_manifest
     from tipkit.errors import UserError
 
-    if k is not None and (quasi_identifiers or not (Path(release_path) / MANIFEST).is_file()):
-        return k, quasi_identifiers
+    release = Path(release_path)
+    given = load_codebook(codebook_path) if codebook_path else None
+    if k is not None and not (release / MANIFEST).is_file():
+        if given is None and (release / SHIPPED).is_file():
+            given = load_codebook(release / SHIPPED)
+        return k, quasi_identifiers, given
     try:
-        settings = read_manifest(release_path).settings
+        made = read_manifest(release)
     except UserError as error:
+        if k is not None and quasi_identifiers:  # judged by what was given, as before release.json
+            return k, quasi_identifiers, given
         raise UserError(f"{error} (or give --k and --quasi-identifiers to judge it by)") from None
-    return (settings.k if k is None else k,
-            quasi_identifiers or settings.quasi_identifiers)
-
-
-def release_codebook(release_path, codebook_path=None):
-    """The codebook a release was made with: `codebook_path` if given, else the release folder's
-    codebook.yaml (None for a release without one, e.g. from published figures)."""
-    from tipkit.synth.microdata.codebook import load_codebook
-
-    path = Path(codebook_path) if codebook_path else Path(release_path) / "codebook.yaml"
-    return load_codebook(path) if codebook_path or path.is_file() else None
+    return (made.settings.k if k is None else k,
+            quasi_identifiers or made.settings.quasi_identifiers,
+            given or shipped_codebook(release, made))
 
 
 def _read_real(path, columns, codebook):
@@ -168,17 +169,17 @@ def _read_real(path, columns, codebook):
 def evaluate_release(real_path, release_path, k: int | None = None, quasi_identifiers=None,
                      sensitive=None, holdout=None, sdmetrics: bool = True,
                      codebook_path=None) -> dict:
-    """Every number of the evaluation report, for one release against the real records. `k` and
-    `quasi_identifiers` default to what the release's release.json promises."""
+    """Every number of the evaluation report, for one release against the real records. `k`,
+    `quasi_identifiers` and the codebook (`codebook_path`) default to what the release's
+    release.json records."""
     from tipkit.synth.release.guarantees import rare_combinations, smallest_class, unique_records
     from tipkit.synth.release.folder import read_release
     from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, MISSING, OTHER
     from tipkit.errors import UserError
 
     cases, _ = read_release(release_path)
-    k, quasi_identifiers = promised(release_path, k, quasi_identifiers)
+    k, quasi_identifiers, codebook = judged_by(release_path, k, quasi_identifiers, codebook_path)
     columns = [c for c in cases.columns if c != CASE_ID]
-    codebook = release_codebook(release_path, codebook_path)
     real = _read_real(real_path, columns, codebook)
     # Numbers drawn inside their bins are compared, and counted, as their bins.
     synthetic = codebook.measured(cases[columns]) if codebook else cases[columns]
