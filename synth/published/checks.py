@@ -66,26 +66,29 @@ def _matches(table: pd.DataFrame, spec: dict[str, tuple[str, ...]]) -> np.ndarra
     return keep
 
 
-def _case_matches(cases: pd.DataFrame, legs: pd.DataFrame, spec) -> np.ndarray:
-    """A case matches a filter on its own columns, and on journey columns if any leg matches."""
+def _case_matches(cases: pd.DataFrame, legs: pd.DataFrame, case_of_leg: np.ndarray,
+                  spec) -> np.ndarray:
+    """A case matches a filter on its own columns, and on journey columns if any leg matches.
+    `case_of_leg` is each leg's case row (-1 for a leg of no case)."""
     own = {c: v for c, v in spec.items() if c in cases.columns}
     journey = {c: v for c, v in spec.items() if c not in cases.columns}
     keep = _matches(cases, own)
     if journey:
-        hit_cases = legs.loc[_matches(legs, journey), CASE_ID].unique()
-        keep &= cases[CASE_ID].isin(hit_cases).to_numpy()
+        hit = np.zeros(len(cases) + 1, dtype=bool)  # the extra slot takes legs of no case
+        hit[case_of_leg[_matches(legs, journey)]] = True
+        keep &= hit[:-1]
     return keep
 
 
 def figure_value(figure: Figure, cases: pd.DataFrame, legs: pd.DataFrame,
-                 legs_with_cases: pd.DataFrame) -> FigureValue:
+                 legs_with_cases: pd.DataFrame, case_of_leg: np.ndarray) -> FigureValue:
     if figure.kind == "count":
         n = len(cases) if figure.unit == "case" else len(legs)
         return FigureValue(figure, n, n)
     table = cases if figure.unit == "case" else legs_with_cases
     if figure.unit == "case":
-        population = _case_matches(cases, legs, figure.population)
-        hits = population & _case_matches(cases, legs, figure.statistic)
+        population = _case_matches(cases, legs, case_of_leg, figure.population)
+        hits = population & _case_matches(cases, legs, case_of_leg, figure.statistic)
     else:
         population = _matches(table, figure.population)
         hits = population & _matches(table, figure.statistic)
@@ -103,13 +106,19 @@ def measure_release(cases: pd.DataFrame, legs: pd.DataFrame, figures, quasi_iden
         layout.append("cases.csv does not have the CTDC synthetic columns in order")
     if tuple(legs.columns) != LEG_TABLE_COLUMNS:
         layout.append("legs.csv does not have the leg columns in order")
+    elif not cases[CASE_ID].is_unique:
+        layout.append("cases.csv repeats a case id")
     if layout:
         empty = check_table("cases", cases.iloc[:0], [], [], k, 0)
         return Measured(len(cases), len(legs), (), empty, empty, tuple(layout))
-    if not legs[CASE_ID].isin(cases[CASE_ID]).all():
+    # Each leg's case row, found once (by position: no join over a million text keys).
+    case_of_leg = pd.Index(cases[CASE_ID]).get_indexer(legs[CASE_ID])
+    if (case_of_leg < 0).any():
         layout.append("legs.csv has legs of cases that are not in cases.csv")
-    legs_with_cases = legs.merge(cases, on=CASE_ID, how="left", validate="many_to_one")
-    values = tuple(figure_value(f, cases, legs, legs_with_cases) for f in figures)
+    # a left join: a leg of no case (-1) gets blank case values
+    joined = cases.drop(columns=CASE_ID).reset_index(drop=True).reindex(case_of_leg)
+    legs_with_cases = pd.concat([legs, joined.set_axis(legs.index)], axis=1)
+    values = tuple(figure_value(f, cases, legs, legs_with_cases, case_of_leg) for f in figures)
     case_report = check_table("cases", cases, quasi_identifiers, CASE_COLUMNS, k, reporting_length)
     leg_report = check_table("legs", legs_with_cases, [*LEG_QUASI_IDENTIFIERS, *quasi_identifiers],
                              LEG_COLUMNS, k, reporting_length)
