@@ -13,6 +13,8 @@ import click
 
 from tipkit.synth.release.schema import DEFAULT_QUASI_IDENTIFIERS
 from tipkit.errors import UserError
+from tipkit.outputs import check_out
+from tipkit.progress import Progress
 
 DEFAULT_FIGURES = "synth/published/iom-2018-border-crossings.yaml"
 
@@ -88,14 +90,11 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
     request = Request(figures, cases, k, seed, _names(quasi_identifiers) or (),
                       reporting_length, relax, fmt)
     request.validate()
-    if out.exists() and not force:
-        raise UserError(f"output folder {out} already exists (use --force to replace it)")
     if not sys.stderr.isatty():  # progress is for people watching; logs and pipes get the result only
         release = build(request, out, force=force)
     else:
-        with click.progressbar(length=len(STAGES), label="Building the release", show_eta=False,
-                               item_show_func=lambda stage: stage, file=sys.stderr) as bar:
-            release = build(request, out, force=force, progress=lambda stage: bar.update(1, stage))
+        with Progress(len(STAGES), "Building the release", show_eta=False) as bar:
+            release = build(request, out, force=force, progress=lambda stage: bar.advance(1, stage))
     m = release.measured
     held = sum(fv.holds() for fv in m.figure_values if fv.figure.kind == "share")
     shares = sum(1 for fv in m.figure_values if fv.figure.kind == "share")
@@ -139,21 +138,22 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
     from tipkit.synth.microdata.journeys import read_input
     from tipkit.synth.microdata.fit import FitSettings, fit_release, write_fit
 
-    if Path(out).exists() and not force:
-        raise UserError(f"output folder {out} already exists (use --force to replace it)")
+    if seed < 0:
+        raise UserError(f"--seed must be 0 or more (got {seed})")
+    check_out(out, force=force, inputs=[data])  # before reading: a bad --out is a bad flag
     settings = FitSettings(k=k, quasi_identifiers=_names(quasi_identifiers),
                            reporting_length=reporting_length, epsilon=epsilon, delta=delta,
                            years=_years(years), engine=engine, seed=seed)
-    if settings.private and not epsilon > 0:  # before reading: a bad budget is a bad flag
-        raise UserError(f"--epsilon must be greater than 0 (got {epsilon})")
+    if settings.private and not 0 < epsilon < float("inf"):  # before reading: a bad flag
+        raise UserError(f"--epsilon must be a number greater than 0 (got {epsilon})")
     records = read_input(data, _names(columns), settings.years or
                          ((2000, 2030) if settings.private else None), legs=not no_legs)
-    for name, values in records.out_of_domain.items():
-        shown = ", ".join(f"{v} ({n})" for v, n in sorted(values.items())[:5])
-        click.echo(f"warning: {name}: values outside its public list read as Other: {shown}",
-                   err=True)
+    for name, values in records.out_of_domain.items():  # counts only: never a value of a case
+        click.echo(f"warning: {name}: {sum(values.values())} values outside its public list "
+                   f"read as Other", err=True)
     fitted = fit_release(records, settings)
-    write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs)
+    write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs,
+              inputs=[data])
     legs = f", {len(fitted.legs)} legs" if fitted.legs is not None else ""
     click.echo(f"wrote {out}: {len(fitted.cases)} cases{legs}, k={k}"
                + (f", epsilon={epsilon:g}, delta={delta:g}" if settings.private else ""))
@@ -172,16 +172,23 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
 @click.option("--holdout", type=click.Path(path_type=Path),
               help="Records not used for the release: the baseline of distance to closest record.")
 @click.option("--no-sdmetrics", is_flag=True, help="Skip the SDMetrics reports (faster).")
-def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics):
+@click.option("--force", is_flag=True, help="Replace an existing report (HTML and JSON).")
+def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics, force):
     """Judge a release against the real records: fidelity, privacy, cost of protection.
 
     \b
     Example:
       tipkit synth evaluate --real cases.csv --release releases/agency-dp --out evaluation.html
     """
-    from tipkit.synth.evaluate.evaluation import evaluate_release, write_evaluation
+    from tipkit.synth.evaluate.evaluation import (evaluate_release, evaluation_paths,
+                                                  write_evaluation)
 
+    if k < 2:
+        raise UserError(f"--k must be at least 2 (got {k})")
+    inputs = [p for p in (real, release, holdout) if p is not None]
+    for path in evaluation_paths(out):  # before the work: a bad --out is a bad flag
+        check_out(path, force=force, inputs=inputs, kind="file")
     result = evaluate_release(real, release, k=k, quasi_identifiers=_names(quasi_identifiers),
                               sensitive=sensitive, holdout=holdout, sdmetrics=not no_sdmetrics)
-    html, data = write_evaluation(result, out)
+    html, data = write_evaluation(result, out, force=force, inputs=inputs)
     click.echo(f"wrote {html} and {data}")

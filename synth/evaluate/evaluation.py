@@ -129,6 +129,8 @@ def evaluate_release(real_path, release_path, k: int = 11, quasi_identifiers=Non
 
     cases, _ = read_release(release_path)
     columns = [c for c in cases.columns if c != CASE_ID]
+    if len(cases) == 0 or not columns:
+        raise UserError(f"{release_path}: the release has no rows or no columns to evaluate")
     real = read_cases(real_path).table
     absent = [c for c in columns if c not in real.columns]
     if absent:
@@ -141,6 +143,10 @@ def evaluate_release(real_path, release_path, k: int = 11, quasi_identifiers=Non
         if unknown:
             raise UserError(f"quasi-identifier {unknown[0]!r} is not a column of the release")
     qi = list(quasi_identifiers or [q for q in DEFAULT_QUASI_IDENTIFIERS if q in columns])
+    if not qi:
+        raise UserError(f"{release_path} has none of the default quasi-identifiers "
+                        f"({', '.join(DEFAULT_QUASI_IDENTIFIERS)}): name them with "
+                        "--quasi-identifiers")
     if sensitive is None:
         sensitive = "isSexualExploit" if "isSexualExploit" in columns and \
             "isSexualExploit" not in qi else next((c for c in columns if c not in qi), None)
@@ -219,16 +225,29 @@ def plain_summary(result: dict) -> list[str]:
     return lines
 
 
-def write_evaluation(result: dict, out) -> tuple:
-    """Write the HTML report and, beside it, the JSON with the same numbers."""
-    import json
+def evaluation_paths(out) -> tuple:
+    """The HTML report `out` names and the JSON beside it; `out` must end in .html, so that
+    the two are never one file."""
     from pathlib import Path
 
-    from tipkit.synth.evaluate.html import render
+    from tipkit.errors import UserError
 
     out = Path(out)
-    data = out.with_suffix(".json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    data.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    out.write_text(render(result))
-    return out, data
+    if out.suffix.lower() != ".html":
+        raise UserError(f"--out {out} must name an .html file (the JSON goes beside it)")
+    return out, out.with_suffix(".json")
+
+
+def write_evaluation(result: dict, out, force: bool = False, inputs=()) -> tuple:
+    """Write the HTML report and, beside it, the JSON with the same numbers (both appear
+    together, or neither; existing ones are replaced only with `force`)."""
+    import json
+
+    from tipkit.outputs import staged_files
+    from tipkit.synth.evaluate.html import render
+
+    html_path, data_path = evaluation_paths(out)
+    with staged_files(html_path, data_path, force=force, inputs=inputs) as (html_tmp, data_tmp):
+        data_tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        html_tmp.write_text(render(result))
+    return html_path, data_path

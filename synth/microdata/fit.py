@@ -7,6 +7,7 @@ legs, when the input has them, are fitted as case-level columns (tipkit.synth.mi
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,10 +16,11 @@ import numpy as np
 import pandas as pd
 
 from tipkit.synth.microdata import journeys, marginals as model
-from tipkit.synth.microdata.accounting import Budget
+from tipkit.synth.microdata.accounting import Budget, gaussian_sigma
 from tipkit.synth.microdata.readers import CaseRecords
 from tipkit.synth.microdata.domain import DEFAULT_YEARS, Domain, data_domain, public_domain, public_values
-from tipkit.synth.release.guarantees import check_table, class_sizes, reproduced_uniques, unique_records
+from tipkit.synth.release.guarantees import (check_table, class_sizes, reporting_length_problem,
+                                             reproduced_uniques, unique_records)
 from tipkit.synth.release.folder import read_release, read_table, write_release
 from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, OTHER
 from tipkit.errors import UserError
@@ -77,24 +79,32 @@ def _quasi_identifiers(settings: FitSettings, columns) -> tuple[str, ...]:
             raise UserError(f"quasi-identifier {unknown[0]!r} is not one of the released columns "
                             f"({', '.join(columns)})")
         return tuple(settings.quasi_identifiers)
-    return tuple(q for q in DEFAULT_QUASI_IDENTIFIERS if q in columns)
+    found = tuple(q for q in DEFAULT_QUASI_IDENTIFIERS if q in columns)
+    if not found:
+        raise UserError(f"the data has none of the default quasi-identifiers "
+                        f"({', '.join(DEFAULT_QUASI_IDENTIFIERS)}): name the columns an attacker "
+                        "may know with --quasi-identifiers")
+    return found
 
 
 def validate(settings: FitSettings, rows: int, columns) -> None:
     """Refuse settings that cannot give a sound release, with one line naming the problem."""
     if settings.k < 2:
         raise UserError(f"--k must be at least 2 (got {settings.k})")
-    if settings.reporting_length < 1:
-        raise UserError("--reporting-length must be at least 1")
+    problem = reporting_length_problem(len(columns), settings.reporting_length)
+    if problem:
+        raise UserError(problem)
     if settings.engine not in ENGINES:
         raise UserError(f"unknown engine {settings.engine!r}: choose one of {', '.join(ENGINES)}")
     if rows < settings.k:
         raise UserError(f"the data has {rows} records, fewer than k={settings.k}")
     if settings.delta is not None and settings.epsilon is None:
         raise UserError("--delta needs --epsilon")
+    if settings.seed < 0:
+        raise UserError(f"--seed must be 0 or more (got {settings.seed})")
     if settings.private:
-        if not settings.epsilon > 0:
-            raise UserError(f"--epsilon must be greater than 0 (got {settings.epsilon})")
+        if not 0 < settings.epsilon < math.inf:
+            raise UserError(f"--epsilon must be a number greater than 0 (got {settings.epsilon})")
         if settings.delta is None:
             raise UserError("--epsilon needs --delta (for example --delta 1e-6)")
         if not 0 < settings.delta < 1 / rows:
@@ -109,6 +119,23 @@ def validate(settings: FitSettings, rows: int, columns) -> None:
                             "released with --epsilon (leave it out with --columns)")
     if settings.years and settings.years[0] > settings.years[1]:
         raise UserError(f"--years {settings.years[0]}-{settings.years[1]} is an empty range")
+
+
+def refuse_swamping_noise(settings: FitSettings, rows: int, columns: int) -> None:
+    """Refuse an epsilon so small that the noise on every count is larger than the data: with
+    standard deviation sigma on each one-way count, a value is kept only above 3 sigma, so when
+    3 sigma reaches the number of records no value can stand out, every one reads as Other and
+    the released size is noise (at 1e-4 on 500 records: 37 million rows). The number of records
+    is known to the data holder who runs this; the refusal releases nothing."""
+    one_way_rho = ONE_WAY_SHARE * Budget(settings.epsilon, settings.delta).rho / columns
+    sigma = gaussian_sigma(one_way_rho)
+    if 3 * sigma >= rows:
+        # rho = epsilon_needed's zCDP budget; epsilon = rho + 2 sqrt(rho ln(1/delta)) suffices
+        rho = columns * 9 / (2 * rows ** 2 * ONE_WAY_SHARE) * 1.01
+        enough = rho + 2 * math.sqrt(rho * math.log(1 / settings.delta))
+        raise UserError(f"--epsilon {settings.epsilon:g} adds noise with a standard deviation "
+                        f"of {sigma:,.0f} to each count, swamping the {rows:,} records: every "
+                        f"value would read as Other; use --epsilon {enough:.2g} or more")
 
 
 def _distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -224,6 +251,7 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     noise_rng, support_rng, order_rng, sdv_seed = np.random.SeedSequence(settings.seed).spawn(4)
     budget = None
     if settings.private:
+        refuse_swamping_noise(settings, len(table), len(model_columns))
         domain = public_domain(model_columns, settings.years or DEFAULT_YEARS)
         if with_legs:
             domain = journeys.with_no_legs(domain)
@@ -384,7 +412,7 @@ def _relationship_problems(metadata: dict) -> list[str]:
 
 
 def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "csv",
-              force: bool = False, real_legs: pd.DataFrame | None = None) -> Path:
+              force: bool = False, real_legs: pd.DataFrame | None = None, inputs=()) -> Path:
     """Write the release folder atomically, after re-reading it and checking every guarantee.
     `real_legs` (CaseRecords.legs) is needed when the release has legs."""
     import json
@@ -402,4 +430,4 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
             raise UserError(f"release abandoned, a guarantee fails: {problems[0]}")
 
     return write_release(out, fitted.cases, fitted.legs, datacard(fitted), fmt=fmt, force=force,
-                         verify=verify)
+                         verify=verify, inputs=inputs)
