@@ -59,6 +59,11 @@ def check(figures: Path, relax: bool) -> None:
 
     published = load_figures(figures)
     click.echo(report(analyse(published, load_priors(published.priors_path), relax=relax)), nl=False)
+    for figure in published.figures:  # every figure should carry both: a reader must check it
+        if figure.unsourced:
+            click.echo(f"warning: figure {figure.id} has no {' and no '.join(figure.unsourced)}: "
+                       "add it to the figure file; the data card marks the figure unsourced",
+                       err=True)
 
 
 @synth.command()

@@ -28,6 +28,9 @@ class _Tipkit(click.Group):
 
     def invoke(self, ctx: click.Context):
         signal.signal(signal.SIGTERM, _stop)
+        # Ctrl-C stops us even when started where SIGINT was ignored (a shell's `&`), since
+        # `kill -INT` is how scripts and schedulers ask for a clean stop
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         try:
             return super().invoke(ctx)
         except UserError as error:

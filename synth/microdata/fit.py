@@ -208,21 +208,26 @@ def _sdv_candidates(table: pd.DataFrame, engine: str, rows: int, seed: int) -> p
 @contextmanager
 def _seeded_globals(seed: int):
     """Seed the global generators that SDV's libraries use, and give their state back after:
-    our own code never touches them, but CTGAN's training and data sampler do."""
+    our own code never touches them, but CTGAN's training and data sampler do. Torch works on
+    one thread meanwhile, so that no sum depends on how many cores the machine has or how busy
+    they are (and a busy machine does not slow it tenfold with threads waiting on each other)."""
     import random
 
     import torch
 
-    saved = np.random.get_state(), random.getstate(), torch.random.get_rng_state()
+    saved = (np.random.get_state(), random.getstate(), torch.random.get_rng_state(),
+             torch.get_num_threads())
     np.random.seed(seed)
     random.seed(seed)
     torch.manual_seed(seed)
+    torch.set_num_threads(1)
     try:
         yield
     finally:
         np.random.set_state(saved[0])
         random.setstate(saved[1])
         torch.random.set_rng_state(saved[2])
+        torch.set_num_threads(saved[3])
 
 
 def _model_table(records: CaseRecords, columns) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:

@@ -30,6 +30,9 @@ def _figure_table(release) -> list[str]:
             achieved = f"{fv.value:.4f} ({fv.hits:,} of {fv.population:,} {f.unit}s)"
         source = release.analysis.figures.sources.get(f.source, f.source)
         quote = f"{f.quote} - {source}" if f.quote else source
+        if f.unsourced:  # the figure file gave no quote or no source: say so where it is read
+            quote = f"**unsourced** (no {' and no '.join(f.unsourced)})" + (
+                f": {quote.strip(' -')}" if quote.strip(" -") else "")
         rows.append(f"| {f.id} | {f.describe()} | {f.published or '-'} | {interval} | {achieved} | "
                     f"{quote.replace('|', '/')} |")
     return rows
