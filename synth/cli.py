@@ -120,7 +120,9 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
               "(default: gender, ageBroad, citizenship, CountryOfExploitation, yearOfRegistration).")
 @click.option("--reporting-length", default=3, show_default=True,
               help="No combination of up to this many values is rarer than k.")
-@click.option("--epsilon", type=float, help="Differential privacy: the budget epsilon.")
+@click.option("--epsilon", type=float,
+              help="Differential privacy: the budget epsilon. One whose noise swamps every count "
+                   "is refused, naming the smallest that works for the data.")
 @click.option("--delta", type=float, help="Differential privacy: delta (below 1/number of records).")
 @click.option("--years", help="Public year range FIRST-LAST (default 2000-2030 under --epsilon).")
 @click.option("--engine", default="marginals", show_default=True,

@@ -27,10 +27,10 @@ class _Tipkit(click.Group):
     removed, exit status 130 or 143."""
 
     def invoke(self, ctx: click.Context):
-        signal.signal(signal.SIGTERM, _stop)
         # Ctrl-C stops us even when started where SIGINT was ignored (a shell's `&`), since
         # `kill -INT` is how scripts and schedulers ask for a clean stop
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        previous = (signal.signal(signal.SIGTERM, _stop),
+                    signal.signal(signal.SIGINT, signal.default_int_handler))
         try:
             return super().invoke(ctx)
         except UserError as error:
@@ -47,6 +47,9 @@ class _Tipkit(click.Group):
         except Stopped:
             click.echo("\nStopped (SIGTERM): nothing was written.", err=True)
             sys.exit(128 + signal.SIGTERM)
+        finally:  # the handlers are the command's, not those of whoever called it (tests)
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
 
 
 @click.group(cls=_Tipkit, context_settings={"help_option_names": ["-h", "--help"]})

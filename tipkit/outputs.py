@@ -44,13 +44,14 @@ _ADVICE = {
 }
 
 
-def filesystem_error(error: OSError, path: str | os.PathLike | None = None) -> UserError:
+def filesystem_error(error: OSError, path: str | os.PathLike | None = None,
+                     doing: str = "use") -> UserError:
     """The one line an OSError from reading or writing files becomes: the path, what went wrong
-    and the way out."""
+    and the way out. tipkit.cli turns every such error into this line."""
     where = path if path is not None else (error.filename or "a file")
     problem, way_out = _ADVICE.get(error.errno, ((error.strerror or str(error)).lower(),
                                                  "choose another --out"))
-    return UserError(f"cannot write {where}: {problem}: {way_out}")
+    return UserError(f"cannot {doing} {where}: {problem}: {way_out}")
 
 
 def check_out(out: str | os.PathLike, *, force: bool = False, inputs: Iterable = (),
@@ -86,7 +87,7 @@ def check_out(out: str | os.PathLike, *, force: bool = False, inputs: Iterable =
     try:  # can anything be created there? (as root, permission bits say nothing)
         os.rmdir(tempfile.mkdtemp(prefix=".tipkit-probe-", dir=existing))
     except OSError as error:
-        raise filesystem_error(error, existing) from None
+        raise filesystem_error(error, existing, doing="write") from None
     return target
 
 
@@ -104,6 +105,10 @@ def staged_folder(out, *, force: bool = False, inputs: Iterable = ()) -> Iterato
             yield staging
             with _signals_held():
                 _swap(staging, target)
+        except OSError as error:  # a disk full mid-way names the --out, not a staged file
+            if str(error.filename or "").startswith(str(staging)):
+                raise filesystem_error(error, target, doing="write") from None
+            raise
         finally:
             with _signals_held():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -127,6 +132,10 @@ def staged_files(*outs, force: bool = False, inputs: Iterable = ()) -> Iterator[
                 for tmp, target in zip(temps, targets):
                     os.chmod(tmp, 0o666 & ~_UMASK)
                     os.replace(tmp, target)
+        except OSError as error:
+            if str(error.filename or "") in map(str, temps):
+                raise filesystem_error(error, targets[0], doing="write") from None
+            raise
         finally:
             for tmp in temps:
                 tmp.unlink(missing_ok=True)

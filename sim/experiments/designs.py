@@ -24,6 +24,7 @@ from tipkit.errors import UserError
 
 SENSITIVITY_SCALES = (0.0, 0.5, 1.0, 1.5, 2.0)
 MAX_VALUES = 1000  # values of one swept key: beyond, a step far finer than any decision needs
+MAX_CELLS = 10_000  # cells of one grid: each is a checked scenario and a row group in memory
 
 
 @dataclass
@@ -169,6 +170,10 @@ def parse_axes(specs) -> dict[str, list]:
         if key in axes:
             raise UserError(f"--vary {key} is given twice: list all its values in one --vary")
         axes[key] = values
+    cells = math.prod(len(values) for values in axes.values())
+    if cells > MAX_CELLS:
+        raise UserError(f"a grid of {cells:,} cells is more than a sweep takes ({MAX_CELLS:,}): "
+                        "use fewer values or split the question into smaller sweeps")
     return axes
 
 

@@ -23,6 +23,7 @@ from tipkit.errors import UserError
 
 Warn = Callable[[str], None]
 TRAVELLERS_PER_SECOND = 100_000  # one core, the full model (bench_sim: ~188,000 on a quiet one)
+SECONDS_PER_REPLICATION = 0.01   # and each replication's own setup, however few its travellers
 LONGEST_HOURS = 24.0             # longer local runs need --yes: far beyond an ordinary day
 
 
@@ -72,7 +73,9 @@ def _prepare(paths, *, out, force, seed, replications, budget, population_dir, w
         reps = budget if count == "auto" else count
         cores = workers or os.cpu_count() or 1
         travellers = sum(s.arrivals.daily_volume * s.run.days for s in loaded.scenarios.values())
-        hours = travellers * cells * reps / (TRAVELLERS_PER_SECOND * cores) / 3600
+        seconds = cells * reps * (travellers / TRAVELLERS_PER_SECOND
+                                  + SECONDS_PER_REPLICATION * len(loaded.scenarios))
+        hours = seconds / cores / 3600
         if hours > LONGEST_HOURS:
             raise UserError(
                 f"{cells * reps * len(loaded.scenarios):,} replications of about "

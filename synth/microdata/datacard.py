@@ -63,7 +63,8 @@ def datacard(fitted) -> str:
             "list is public (ISO 3166-1, the CTDC codebook, the year range "
             f"{(s.years or (2000, 2030))[0]}-{(s.years or (2000, 2030))[1]}); everything after "
             "the noisy measurements (fitting, sampling, k-anonymisation) is post-processing.",
-            "- The released number of rows is itself a noisy count.",
+            "- The released number of rows is itself a noisy count. (An epsilon whose noise "
+            "would swamp every count is refused before any measurement.)",
         ]
         if fitted.journeys is not None:
             lines.append("- Neighbouring inputs differ by one case together with all its journey "
