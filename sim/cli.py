@@ -46,12 +46,6 @@ def _warn(message: str) -> None:
     click.secho(f"Warning: {message}", fg="yellow", err=True)
 
 
-def _progress(total: int | None, label: str) -> Progress:
-    """Replications done and time left, on stderr, once a run has gone on a few seconds;
-    `total` None for auto."""
-    return Progress(total, label)
-
-
 def _count(replications: str, scenarios: int, budget: int) -> int | None:
     return None if replications.strip().lower() == "auto" else scenarios * max(int(
         replications) if replications.strip().isdigit() else 0, 0)
@@ -91,7 +85,7 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
     total = _count(replications, 1, budget)
     label = (f"Running {total} replications" if total else
              f"Running replications until {precision:.0%} precision (at most {budget})")
-    with _progress(total, label) as bar:
+    with Progress(total, label) as bar:
         summary, folder = run_scenario(
             scenario, replications=replications, seed=seed, out=out, force=force,
             population_dir=population_dir, precision=precision, budget=budget, workers=jobs,
@@ -137,7 +131,7 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
     label = (f"Running {len(scenarios)} scenarios x {replications} replications" if total else
              f"Running {len(scenarios)} scenarios until {precision:.0%} precision "
              f"(at most {budget} replications each)")
-    with _progress(total, label) as bar:
+    with Progress(total, label) as bar:
         result, folder = compare_scenarios(
             scenarios, replications=replications, seed=seed, out=out, force=force,
             population_dir=population_dir, precision=precision, budget=budget,
@@ -197,7 +191,7 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
     axes = parse_axes(varies)
     cells = math.prod(len(v) for v in axes.values())
     total = cells * replications + (min(replications, 20) * 6 if sensitivity else 0)
-    with _progress(total, f"Running {cells} cells x {replications} replications") as bar:
+    with Progress(total, f"Running {cells} cells x {replications} replications") as bar:
         result, folder = sweep_scenario(
             scenario, axes, replications=replications, seed=seed, out=out, force=force,
             population_dir=population_dir, sensitivity=sensitivity, workers=jobs,

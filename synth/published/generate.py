@@ -25,7 +25,7 @@ from tipkit import outputs
 from tipkit.errors import UserError
 
 # Peak memory per case while building, writing and re-reading a release (bench_release.py:
-# about 2.3 KiB at 1,000,000 cases), with room to spare: a larger request is refused up front.
+# about 2.1 KiB a case above the imports), with room to spare: more is refused up front.
 BYTES_PER_CASE = 3 * 1024
 
 # One random stream per random input, all spawned from the one seed, in this fixed order.
