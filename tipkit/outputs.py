@@ -27,20 +27,22 @@ _UMASK = os.umask(0)
 os.umask(_UMASK)
 
 # errno -> (what went wrong, the way out), for the one line a filesystem error becomes
+_WRITABLE = "choose another --out or make the folder writable"
+_SPACE = "free some space or choose another --out"
+_EXISTS = ("already exists", "use --force to replace it, or choose another --out")
 _ADVICE = {
-    errno.EACCES: ("permission denied", "choose another --out or make the folder writable"),
-    errno.EPERM: ("not permitted (read-only or immutable)",
-                  "choose another --out or make the folder writable"),
+    errno.EACCES: ("permission denied", _WRITABLE),
+    errno.EPERM: ("not permitted (read-only or immutable)", _WRITABLE),
     errno.EROFS: ("read-only file system", "choose an --out on a writable disk"),
-    errno.ENOSPC: ("no space left on the disk", "free some space or choose another --out"),
-    errno.EDQUOT: ("disk quota exceeded", "free some space or choose another --out"),
+    errno.ENOSPC: ("no space left on the disk", _SPACE),
+    errno.EDQUOT: ("disk quota exceeded", _SPACE),
     errno.ENOTDIR: ("part of the path is a file, not a folder", "choose another --out"),
     errno.EISDIR: ("is a folder, not a file", "name a file"),
     errno.ENOENT: ("no such file or folder, and none can be made there",
                    "choose an --out in a folder that exists and is writable"),
     errno.ENAMETOOLONG: ("the name is too long", "choose a shorter path"),
-    errno.EEXIST: ("already exists", "use --force to replace it, or choose another --out"),
-    errno.ENOTEMPTY: ("already exists", "use --force to replace it, or choose another --out"),
+    errno.EEXIST: _EXISTS,
+    errno.ENOTEMPTY: _EXISTS,
 }
 
 
