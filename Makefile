@@ -21,10 +21,11 @@ demo: $(STAMP)
 	$(BIN)/tipkit synth check synth/published/iom-2018-border-crossings.yaml
 	$(BIN)/tipkit synth generate --published synth/published/iom-2018-border-crossings.yaml \
 	    --cases 8000 --k 11 --seed 7 --out $(RELEASE) --force
-	$(BIN)/tipkit sim run scenarios/airport-baseline.yaml --replications 30 --seed 1 --out runs/airport
+	$(BIN)/tipkit sim run scenarios/airport-baseline.yaml --replications 30 --seed 1 --out runs/airport \
+	    --force
 	$(BIN)/tipkit sim compare scenarios/airport-baseline.yaml scenarios/airport-train-half.yaml \
 	    scenarios/airport-train-all.yaml scenarios/airport-more-desks.yaml scenarios/airport-egates.yaml \
-	    --replications 30 --seed 1 --out runs/options
+	    --replications 30 --seed 1 --out runs/options --force
 	$(BIN)/tipkit sim report runs/options --out runs/options/report.html
 	@echo "Explore it in your browser: $(BIN)/tipkit app   (it prints the address to open)"
 
@@ -34,8 +35,8 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	    echo "Installing Chromium (Debian's package) for the browser tests"; \
 	    SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-	    $$SUDO apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive \
-	        $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	    $$SUDO apt-get update -qq >/dev/null && \
+	        $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n 2 -q

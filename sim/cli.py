@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
-import sys
 import os
 from pathlib import Path
 
 import click
+
+from tipkit.progress import Progress
 
 _POPULATION = click.option(
     "--population", "population_dir", type=click.Path(file_okay=False, path_type=Path),
@@ -30,6 +30,11 @@ _PRECISION = click.option("--precision", type=click.FloatRange(0, 1, min_open=Tr
                           help="With --replications auto: the relative half-width to reach.")
 _BUDGET = click.option("--budget", type=click.IntRange(3), default=500, show_default=True,
                        help="With --replications auto: the most replications per scenario.")
+_FORCE = click.option("--force", is_flag=True,
+                      help="Replace an existing output folder (only once the new one is complete).")
+_YES = click.option("--yes", "long_ok", is_flag=True,
+                    help="Run even if this machine would need more than a day for it (the "
+                         "estimate is refused otherwise).")
 
 
 @click.group()
@@ -39,21 +44,6 @@ def sim() -> None:
 
 def _warn(message: str) -> None:
     click.secho(f"Warning: {message}", fg="yellow", err=True)
-
-
-@contextlib.contextmanager
-def _progress(total: int | None, label: str):
-    """A progress bar on stderr (replications done and time left); `total` None for auto."""
-    with click.progressbar(length=total or 1, label=label, file=sys.stderr,
-                           show_eta=True, show_pos=True, width=30) as bar:
-        seen = [0]
-
-        def advance(n: int) -> None:
-            seen[0] += n
-            if total is None:
-                bar.length = max(bar.length, seen[0] + 1)
-            bar.update(n)
-        yield advance
 
 
 def _count(replications: str, scenarios: int, budget: int) -> int | None:
@@ -75,8 +65,10 @@ def _count(replications: str, scenarios: int, budget: int) -> int | None:
 @click.option("--log-travellers", is_flag=True,
               help="Also write travellers.csv: one row per traveller of replication 0 "
                    "(arrival, victim profile, channel, wait, flag, outcome).")
+@_FORCE
+@_YES
 def run(scenario, replications, seed, out, population_dir, precision, budget, jobs, scheduler,
-        log_travellers):
+        log_travellers, force, long_ok):
     """Run one scenario and print its KPIs with 95% confidence intervals.
 
     Writes summary.csv (kpi, mean, ci_low, ci_high, n), replications.csv (one row per
@@ -93,11 +85,12 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
     total = _count(replications, 1, budget)
     label = (f"Running {total} replications" if total else
              f"Running replications until {precision:.0%} precision (at most {budget})")
-    with _progress(total, label) as advance:
+    with Progress(total, label) as bar:
         summary, folder = run_scenario(
-            scenario, replications=replications, seed=seed, out=out,
+            scenario, replications=replications, seed=seed, out=out, force=force,
             population_dir=population_dir, precision=precision, budget=budget, workers=jobs,
-            scheduler=scheduler, progress=advance, warn=_warn, log_travellers=log_travellers)
+            scheduler=scheduler, progress=bar.advance, warn=_warn,
+            log_travellers=log_travellers, long_ok=long_ok)
     click.echo(summary_text(summary, f"\n{scenario}  (seed {seed})\n"))
     click.echo(f"\nWrote {folder}{os.sep}summary.csv and replications.csv")
 
@@ -117,8 +110,10 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
 @_POPULATION
 @_JOBS
 @_SCHEDULER
+@_FORCE
+@_YES
 def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
-            population_dir, jobs, scheduler):
+            population_dir, jobs, scheduler, force, long_ok):
     """Compare scenarios on common random numbers against the first (the baseline).
 
     For every KPI, prints and writes the paired difference with a 95% interval and a plain
@@ -136,12 +131,12 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
     label = (f"Running {len(scenarios)} scenarios x {replications} replications" if total else
              f"Running {len(scenarios)} scenarios until {precision:.0%} precision "
              f"(at most {budget} replications each)")
-    with _progress(total, label) as advance:
+    with Progress(total, label) as bar:
         result, folder = compare_scenarios(
-            scenarios, replications=replications, seed=seed, out=out,
+            scenarios, replications=replications, seed=seed, out=out, force=force,
             population_dir=population_dir, precision=precision, budget=budget,
-            sensitivity=sensitivity, workers=jobs, scheduler=scheduler, progress=advance,
-            warn=_warn)
+            sensitivity=sensitivity, workers=jobs, scheduler=scheduler, progress=bar.advance,
+            warn=_warn, long_ok=long_ok)
     rep = result.replicated
     click.echo(f"\n{rep.replications} replications per scenario (seed {seed})")
     if rep.precision is not None:
@@ -174,8 +169,10 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
 @_POPULATION
 @_JOBS
 @_SCHEDULER
+@_FORCE
+@_YES
 def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir, jobs,
-          scheduler):
+          scheduler, force, long_ok):
     """Run a grid of parameter values around one scenario.
 
     Writes results.parquet and results.csv (one row per cell and KPI: mean, ci_low, ci_high,
@@ -186,19 +183,19 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
       tipkit sim sweep scenarios/airport-baseline.yaml --vary officers=6..14:2 \\
           --vary training.specialist_share=0,0.25,0.5,1 --out runs/grid
     """
-    from tipkit.sim.experiments.designs import parse_vary
+    from tipkit.sim.experiments.designs import parse_axes
     from tipkit.sim.model.kpis import HEADLINE
     from tipkit.sim.experiments.runs import sweep_scenario
     import math
 
-    axes = dict(parse_vary(v) for v in varies)
+    axes = parse_axes(varies)
     cells = math.prod(len(v) for v in axes.values())
     total = cells * replications + (min(replications, 20) * 6 if sensitivity else 0)
-    with _progress(total, f"Running {cells} cells x {replications} replications") as advance:
+    with Progress(total, f"Running {cells} cells x {replications} replications") as bar:
         result, folder = sweep_scenario(
-            scenario, axes, replications=replications, seed=seed, out=out,
+            scenario, axes, replications=replications, seed=seed, out=out, force=force,
             population_dir=population_dir, sensitivity=sensitivity, workers=jobs,
-            scheduler=scheduler, progress=advance, warn=_warn)
+            scheduler=scheduler, progress=bar.advance, warn=_warn, long_ok=long_ok)
     table = result.results[result.results.kpi.isin(HEADLINE)].pivot_table(
         index=list(axes), columns="kpi", values="mean")
     click.echo("\n" + table.to_string(float_format=lambda x: f"{x:.3f}"))
@@ -210,7 +207,8 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The HTML file to write. Default: RESULTS/report.html. PNGs of each chart "
                    "go beside it.")
-def report(results, out):
+@click.option("--force", is_flag=True, help="Replace an existing report and its PNGs.")
+def report(results, out, force):
     """Write a self-contained HTML report (and PNG charts) of a compare, sweep or run folder.
 
     The report opens offline and from an email attachment: charts are embedded.
@@ -221,5 +219,5 @@ def report(results, out):
     """
     from tipkit.sim.report.page import write_report
 
-    path = write_report(results, out or results / "report.html")
+    path = write_report(results, out or results / "report.html", force=force)
     click.echo(f"Wrote {path}")

@@ -13,6 +13,8 @@ import click
 
 from tipkit.synth.release.schema import DEFAULT_QUASI_IDENTIFIERS
 from tipkit.errors import UserError
+from tipkit.outputs import check_out
+from tipkit.progress import Progress
 
 
 def _names(text: str | None) -> tuple[str, ...] | None:
@@ -55,6 +57,11 @@ def check(figures: Path, relax: bool) -> None:
 
     published = load_figures(figures)
     click.echo(report(analyse(published, load_priors(published.priors_path), relax=relax)), nl=False)
+    for figure in published.figures:  # every figure should carry both: a reader must check it
+        if figure.unsourced:
+            click.echo(f"warning: figure {figure.id} has no {' and no '.join(figure.unsourced)}: "
+                       "add it to the figure file; the data card marks the figure unsourced",
+                       err=True)
 
 
 @synth.command()
@@ -88,14 +95,11 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
     request = Request(figures or default_figures(), cases, k, seed, _names(quasi_identifiers) or (),
                       reporting_length, relax, fmt)
     request.validate()
-    if out.exists() and not force:
-        raise UserError(f"output folder {out} already exists (use --force to replace it)")
     if not sys.stderr.isatty():  # progress is for people watching; logs and pipes get the result only
         release = build(request, out, force=force)
     else:
-        with click.progressbar(length=len(STAGES), label="Building the release", show_eta=False,
-                               item_show_func=lambda stage: stage, file=sys.stderr) as bar:
-            release = build(request, out, force=force, progress=lambda stage: bar.update(1, stage))
+        with Progress(len(STAGES), "Building the release", show_eta=False) as bar:
+            release = build(request, out, force=force, progress=lambda stage: bar.advance(1, stage))
     m = release.manifest.measured
     constraining = [fv for fv in release.measured.figure_values if fv.figure.definition.constrains]
     held, shares = sum(fv.holds() for fv in constraining), len(constraining)
@@ -116,7 +120,9 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
               "(default: gender, ageBroad, citizenship, CountryOfExploitation, yearOfRegistration).")
 @click.option("--reporting-length", default=3, show_default=True,
               help="No combination of up to this many values is rarer than k.")
-@click.option("--epsilon", type=float, help="Differential privacy: the budget epsilon.")
+@click.option("--epsilon", type=float,
+              help="Differential privacy: the budget epsilon. One whose noise swamps every count "
+                   "is refused, naming the smallest that works for the data.")
 @click.option("--delta", type=float, help="Differential privacy: delta (below 1/number of records).")
 @click.option("--years", help="Public year range FIRST-LAST (default 2000-2030 under --epsilon).")
 @click.option("--engine", default="marginals", show_default=True,
@@ -146,23 +152,25 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
     from tipkit.synth.microdata.journeys import read_input
     from tipkit.synth.microdata.fit import FitSettings, fit_release, write_fit
 
-    if Path(out).exists() and not force:
-        raise UserError(f"output folder {out} already exists (use --force to replace it)")
+    if seed < 0:
+        raise UserError(f"--seed must be 0 or more (got {seed})")
+    inputs = [p for p in (data, codebook_path) if p is not None]
+    check_out(out, force=force, inputs=inputs)  # before reading: a bad --out is a bad flag
     settings = FitSettings(k=k, quasi_identifiers=_names(quasi_identifiers),
                            reporting_length=reporting_length, epsilon=epsilon, delta=delta,
                            years=_years(years), engine=engine, seed=seed)
-    if settings.private and not epsilon > 0:  # before reading: a bad budget is a bad flag
-        raise UserError(f"--epsilon must be greater than 0 (got {epsilon})")
+    if settings.private and not 0 < epsilon < float("inf"):  # before reading: a bad flag
+        raise UserError(f"--epsilon must be a number greater than 0 (got {epsilon})")
     codebook = load_codebook(codebook_path) if codebook_path else None
     # A CTDC file's year range under DP is public only when fixed: 2000-2030 unless --years.
     read_years = settings.years or (DEFAULT_YEARS if settings.private and not codebook else None)
     records = read_input(data, _names(columns), read_years, legs=not no_legs, codebook=codebook)
-    for name, values in records.out_of_domain.items():
-        shown = ", ".join(f"{v} ({n})" for v, n in sorted(values.items())[:5])
-        click.echo(f"warning: {name}: values outside its public list read as Other: {shown}",
-                   err=True)
+    for name, values in records.out_of_domain.items():  # counts only: never a value of a case
+        click.echo(f"warning: {name}: {sum(values.values())} values outside its public list "
+                   f"read as Other", err=True)
     fitted = fit_release(records, settings)
-    write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs)
+    write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs,
+              inputs=inputs)
     legs = f", {len(fitted.legs)} legs" if fitted.legs is not None else ""
     click.echo(f"wrote {out}: {len(fitted.cases)} cases{legs}, k={k}"
                + (f", epsilon={epsilon:g}, delta={delta:g}" if settings.private else "")
@@ -224,18 +232,25 @@ def codebook(data, out, columns, force):
               help="The codebook to read the real records with (default: the one the release's "
               "release.json records, as its codebook.yaml ships it; give your own when the "
               "shipped copy was cut to released values).")
+@click.option("--force", is_flag=True, help="Replace an existing report (HTML and JSON).")
 def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics,
-             codebook_path):
+             codebook_path, force):
     """Judge a release against the real records: fidelity, privacy, cost of protection.
 
     \b
     Example:
       tipkit synth evaluate --real cases.csv --release releases/agency-dp --out evaluation.html
     """
-    from tipkit.synth.evaluate.evaluation import evaluate_release, write_evaluation
+    from tipkit.synth.evaluate.evaluation import (evaluate_release, evaluation_paths,
+                                                  write_evaluation)
 
+    if k is not None and k < 2:
+        raise UserError(f"--k must be at least 2 (got {k})")
+    inputs = [p for p in (real, release, holdout, codebook_path) if p is not None]
+    for path in evaluation_paths(out):  # before the work: a bad --out is a bad flag
+        check_out(path, force=force, inputs=inputs, kind="file")
     result = evaluate_release(real, release, k=k, quasi_identifiers=_names(quasi_identifiers),
                               sensitive=sensitive, holdout=holdout, sdmetrics=not no_sdmetrics,
                               codebook_path=codebook_path)
-    html, data = write_evaluation(result, out)
+    html, data = write_evaluation(result, out, force=force, inputs=inputs)
     click.echo(f"wrote {html} and {data}")

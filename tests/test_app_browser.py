@@ -9,6 +9,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -83,6 +84,18 @@ def browser(tmp_path):
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path / "chromium-profile"), executable_path=_chromium(), headless=True,
             args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 2300})
+        # every request the pages make must stay on this machine: any other is recorded (and
+        # refused, so that the test cannot depend on it) and fails the test
+        context.outside = []
+
+        def only_this_machine(route):
+            if urlsplit(route.request.url).hostname in ("127.0.0.1", "localhost"):
+                route.continue_()
+            else:
+                context.outside.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", only_this_machine)
         yield context
         context.close()
 
@@ -130,3 +143,4 @@ def test_a_small_what_if_runs_in_the_browser_and_its_kpis_appear(server, browser
     body = page.locator("body").inner_text()
     assert "of the 8,000 synthetic cases" in body and "15 of 15 figures hold" in body
     assert not errors
+    assert browser.outside == [], f"the app asked hosts beyond this machine: {browser.outside}"

@@ -238,12 +238,12 @@ def _set(column, row, value):
 
 
 @pytest.mark.parametrize("change, message", [
-    (_set("caseId", 5, "C999999"), "1 legs belong to no case in cases.csv (first: caseId 'C999999')"),
+    (_set("caseId", 5, "C999999"), "1 legs belong to no case in cases.csv (the first in data row 6)"),
     (lambda legs: legs.insert(3, "vehicle", "car"), "column 'vehicle' is not in the legs schema"),
     (lambda legs: legs.drop(columns="travelDocument", inplace=True), "no column 'travelDocument'"),
-    (_set("transportMode", 0, "boat"), "transportMode 'boat' is not one of bus, train, plane, other"),
-    (_set("legIndex", 0, "7"), "legIndex '7' is not one of 1, 2, 3, 4"),
-    (_set("legIndex", 1, "1"), "has two legs with legIndex 1"),
+    (_set("transportMode", 0, "boat"), "the transportMode of data row 1 is not one of bus, train, plane, other"),
+    (_set("legIndex", 0, "7"), "the legIndex of data row 1 is not one of 1, 2, 3, 4"),
+    (_set("legIndex", 1, "1"), "the case of data row 2 has two legs with legIndex 1"),
     (lambda legs: legs.drop(legs.index, inplace=True), "has no legs"),
 ])
 def test_bad_legs_exit_2_with_one_line_and_write_nothing(tmp_path, change, message):
@@ -255,6 +255,7 @@ def test_bad_legs_exit_2_with_one_line_and_write_nothing(tmp_path, change, messa
     assert result.exit_code == 2, result.output
     assert message in result.output
     assert len(result.output.strip().splitlines()) == 1
+    assert "C999999" not in result.output and "boat" not in result.output  # no case data echoed
     assert not out.exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "legs.csv"]
 

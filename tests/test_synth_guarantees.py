@@ -37,3 +37,33 @@ def test_reproduced_uniques_counts_released_rows_copying_an_input_unique_record(
     released = pd.DataFrame({"a": ["x", "x", "y", "x"], "b": ["2", "1", "2", "2"]})
     assert reproduced_uniques(released, real, ["a", "b"]) == 2
     assert reproduced_uniques(released.iloc[1:3], real, ["a", "b"]) == 0
+
+
+def _count_every_row(table, columns, k, length):
+    """The definition, row by row: the reference the fast counter must agree with."""
+    from itertools import combinations
+    rare = {}
+    for r in range(1, min(length, len(columns)) + 1):
+        rare[r] = sum(int(((n > 0) & (n < k)).sum())
+                      for idx in combinations(columns, r)
+                      for n in [table.groupby(list(idx)).size().to_numpy()])
+    return rare
+
+
+def test_rare_combinations_agree_with_counting_every_row_on_a_random_table():
+    import numpy as np
+    rng = np.random.default_rng(3)
+    table = pd.DataFrame({c: rng.choice(list("uvwxyz")[:w], size=400)
+                          for c, w in zip("abcde", (2, 3, 4, 5, 6))})
+    table = pd.concat([table, table.iloc[:50]], ignore_index=True)  # some records repeated
+    for k in (2, 5, 12):
+        assert rare_combinations(table, list("abcde"), k, 3) == \
+            _count_every_row(table, list("abcde"), k, 3)
+
+
+def test_any_reporting_length_is_quick_when_every_whole_record_is_shared_by_k_rows():
+    # 2**30 combinations to enumerate; whole records shared by >= k rows settle it at once
+    table = pd.concat([pd.DataFrame({f"c{i}": [str(i % 3), str(i % 5)] for i in range(30)})] * 6,
+                      ignore_index=True)
+    assert rare_combinations(table, list(table.columns), k=6, length=30) == \
+        {r: 0 for r in range(1, 31)}

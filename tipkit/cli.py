@@ -1,25 +1,55 @@
 """The `tipkit` command: one click group that composes each package's own command group."""
 
+import signal
 import sys
 
 import click
 
 from tipkit import __version__
 from tipkit.errors import UserError
+from tipkit.outputs import filesystem_error
 from tipkit.synth.cli import synth
 from tipkit.sim.cli import sim
 from tipkit.app.cli import app
 
 
+class Stopped(BaseException):
+    """SIGTERM, raised where the program is, so that every cleanup runs as for Ctrl-C."""
+
+
+def _stop(signum, frame) -> None:
+    raise Stopped()
+
+
 class _Tipkit(click.Group):
-    """Turns a UserError raised anywhere below into one line on stderr and exit status 2."""
+    """Turns a UserError (or a filesystem error) raised anywhere below into one line on stderr
+    and exit status 2, and Ctrl-C or SIGTERM into a clean stop: workers ended, temporary files
+    removed, exit status 130 or 143."""
 
     def invoke(self, ctx: click.Context):
+        # Ctrl-C stops us even when started where SIGINT was ignored (a shell's `&`), since
+        # `kill -INT` is how scripts and schedulers ask for a clean stop
+        previous = (signal.signal(signal.SIGTERM, _stop),
+                    signal.signal(signal.SIGINT, signal.default_int_handler))
         try:
             return super().invoke(ctx)
         except UserError as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(2)
+        except OSError as error:
+            if error.filename is None:  # not about a file: a bug, shown as one
+                raise
+            click.echo(f"Error: {filesystem_error(error)}", err=True)
+            sys.exit(2)
+        except KeyboardInterrupt:
+            click.echo("\nStopped (Ctrl-C): nothing was written.", err=True)
+            sys.exit(128 + signal.SIGINT)
+        except Stopped:
+            click.echo("\nStopped (SIGTERM): nothing was written.", err=True)
+            sys.exit(128 + signal.SIGTERM)
+        finally:  # the handlers are the command's, not those of whoever called it (tests)
+            signal.signal(signal.SIGTERM, previous[0])
+            signal.signal(signal.SIGINT, previous[1])
 
 
 @click.group(cls=_Tipkit, context_settings={"help_option_names": ["-h", "--help"]})

@@ -11,7 +11,10 @@ from tipkit.errors import UserError
 
 HERE = Path(__file__).resolve().parent
 
-st.set_page_config(page_title="tipkit", page_icon=":material/travel_explore:", layout="wide")
+# An emoji icon becomes an inline image; a ":material/...:" page icon would be fetched from
+# fonts.gstatic.com, and the app contacts nothing but this machine. (Icons inside the pages
+# come from the Material Symbols font Streamlit serves itself.)
+st.set_page_config(page_title="tipkit", page_icon="🧭", layout="wide")
 
 config = settings.current()
 if not (config.releases / DEFAULT_RELEASE).exists():

@@ -23,6 +23,8 @@ from tipkit.sim.experiments.verdicts import paired_differences
 from tipkit.errors import UserError
 
 SENSITIVITY_SCALES = (0.0, 0.5, 1.0, 1.5, 2.0)
+MAX_VALUES = 1000  # values of one swept key: beyond, a step far finer than any decision needs
+MAX_CELLS = 10_000  # cells of one grid: each is a checked scenario and a row group in memory
 
 
 @dataclass
@@ -143,15 +145,36 @@ def parse_vary(spec: str) -> tuple[str, list]:
         lo_text, hi_text = span.split("..", 1)
         lo, hi, step = _number(lo_text, spec), _number(hi_text, spec), _number(step_text or "1",
                                                                                 spec)
-        if step <= 0 or hi < lo:
+        if not step > 0 or hi < lo:
             raise UserError(f"--vary {spec}: the range must go up by a positive step")
         count = int(math.floor((hi - lo) / step + 1e-9)) + 1
+        if count > MAX_VALUES:
+            raise UserError(f"--vary {spec}: {count:,} values; a sweep takes at most "
+                            f"{MAX_VALUES:,} per key: use a larger step")
         values = [_tidy(lo + i * step) for i in range(count)]
     else:
-        values = [_value(v.strip()) for v in text.split(",") if v.strip()]
+        parts = [v.strip() for v in text.split(",")]
+        if "" in parts and text.strip():
+            raise UserError(f"--vary {spec}: an empty value between commas")
+        values = [_value(v) for v in parts if v]
     if not values:
         raise UserError(f"--vary {spec}: no values")
     return key, values
+
+
+def parse_axes(specs) -> dict[str, list]:
+    """The grid of a sweep: each `--vary KEY=VALUES` once."""
+    axes = {}
+    for spec in specs:
+        key, values = parse_vary(spec)
+        if key in axes:
+            raise UserError(f"--vary {key} is given twice: list all its values in one --vary")
+        axes[key] = values
+    cells = math.prod(len(values) for values in axes.values())
+    if cells > MAX_CELLS:
+        raise UserError(f"a grid of {cells:,} cells is more than a sweep takes ({MAX_CELLS:,}): "
+                        "use fewer values or split the question into smaller sweeps")
+    return axes
 
 
 def sweep(base: Scenario, axes: dict[str, list], population: VictimPopulation, seed: int,
@@ -217,9 +240,12 @@ def _first(table: pd.DataFrame, column: str) -> pd.DataFrame:
 
 def _number(text: str, spec: str) -> float:
     try:
-        return float(text)
+        number = float(text)
     except ValueError:
-        raise UserError(f"--vary {spec}: {text!r} is not a number") from None
+        number = math.nan
+    if not math.isfinite(number):
+        raise UserError(f"--vary {spec}: {text!r} is not a number")
+    return number
 
 
 def _tidy(x: float) -> Any:

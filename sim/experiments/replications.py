@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Callable, Hashable, Iterable
@@ -56,14 +57,29 @@ def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
         for batch in batches:
             collect(*run_batch(batch, population, seed))
     else:
-        # each process receives the population once, then small tasks (a scenario and some
-        # replication numbers), so that many small batches keep both cores busy to the end
-        with ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
-                                 initializer=_settle, initargs=(population,)) as pool:
-            futures = [pool.submit(_run_settled, b, seed) for b in batches]
-            for future in as_completed(futures):
-                collect(*future.result())
+        _on_local_processes(batches, population, seed, workers or os.cpu_count() or 1, collect)
     return results
+
+
+def _on_local_processes(batches, population, seed, workers, collect) -> None:
+    """Each process receives the population once, then small tasks (a scenario and some
+    replication numbers), so that many small batches keep every core busy to the end.
+    On Ctrl-C, SIGTERM or any error, the workers are killed at once: no queued batch runs on."""
+    pool = ProcessPoolExecutor(max_workers=workers, initializer=_settle, initargs=(population,))
+    try:
+        futures = [pool.submit(_run_settled, b, seed) for b in batches]
+        for future in as_completed(futures):
+            collect(*future.result())
+    except BaseException:
+        # the processes are the pool's own (Python 3.14 names this terminate_workers())
+        workers_left = list((pool._processes or {}).values())  # noqa: SLF001
+        for process in workers_left:
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers_left:
+            process.join(timeout=5)
+        raise
+    pool.shutdown()
 
 
 _SETTLED: VictimPopulation | None = None
@@ -72,6 +88,10 @@ _SETTLED: VictimPopulation | None = None
 def _settle(population: VictimPopulation) -> None:
     global _SETTLED
     _SETTLED = population
+    # Ctrl-C reaches the whole process group: the parent alone answers it (and ends us), and
+    # SIGTERM ends a worker outright, not through the handler the parent's fork left here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _run_settled(job: Job, seed: int):
@@ -101,11 +121,15 @@ def _on_dask(batches, population, seed, scheduler, collect) -> None:
     except (OSError, TimeoutError) as error:
         raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     own = isinstance(scheduler, str)
+    futures = []
     try:
         shared = client.scatter(population, broadcast=True)
         futures = [client.submit(run_batch, b, shared, seed, pure=False) for b in batches]
         for future in dask_completed(futures):
             collect(*future.result())
+    except BaseException:
+        client.cancel(futures)  # stopped or failed: the cluster drops the batches still queued
+        raise
     finally:
         if own:
             client.close()

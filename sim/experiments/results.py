@@ -18,6 +18,7 @@ import yaml
 import tipkit
 from tipkit import outputs
 from tipkit.sim.experiments.designs import Comparison, Replicated, Sweep
+from tipkit.sim.model.kpis import KPIS
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.experiments.replications import summary_table
 from tipkit.sim.model.scenario import Scenario
@@ -60,7 +61,7 @@ def write_scenarios(folder: Path, scenarios: dict[str, Scenario], sources: dict[
 
 
 def write_run(folder, scenario: Scenario, rep: Replicated, meta: dict, source: str = "") -> Path:
-    folder = outputs.prepare_folder(folder)
+    folder = _folder(folder)
     table = rep.tables[scenario.name]
     outputs.write_csv(folder / "replications.csv", table)
     outputs.write_csv(folder / "summary.csv", summary_table(table))
@@ -72,7 +73,7 @@ def write_run(folder, scenario: Scenario, rep: Replicated, meta: dict, source: s
 
 def write_comparison(folder, scenarios: dict[str, Scenario], result: Comparison, meta: dict,
                      sources: dict[str, str], sensitivity: pd.DataFrame | None) -> Path:
-    folder = outputs.prepare_folder(folder)
+    folder = _folder(folder)
     reps = pd.concat([result.replicated.tables[n].assign(scenario=n) for n in result.names])
     reps = reps[["scenario"] + [c for c in reps.columns if c != "scenario"]]
     outputs.write_csv(folder / "replications.csv", reps)
@@ -87,7 +88,7 @@ def write_comparison(folder, scenarios: dict[str, Scenario], result: Comparison,
 
 def write_sweep(folder, base: Scenario, result: Sweep, meta: dict, source: str,
                 sensitivity: pd.DataFrame | None, replications: int) -> Path:
-    folder = outputs.prepare_folder(folder)
+    folder = _folder(folder)
     outputs.write_csv(folder / "results.csv", result.results)
     outputs.write_parquet(folder / "results.parquet", result.results)
     outputs.write_csv(folder / "replications.csv", result.replications)
@@ -99,12 +100,16 @@ def write_sweep(folder, base: Scenario, result: Sweep, meta: dict, source: str,
     return folder
 
 
+def _folder(folder) -> Path:
+    """The folder to write into: a fresh one (tipkit.outputs.staged_folder stages it)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
 def _write_sensitivity(folder: Path, sensitivity: pd.DataFrame | None) -> None:
-    path = folder / "sensitivity.csv"
     if sensitivity is not None:
-        outputs.write_csv(path, sensitivity)
-    elif path.exists():
-        path.unlink()
+        outputs.write_csv(folder / "sensitivity.csv", sensitivity)
 
 
 def _replication_meta(rep: Replicated) -> dict:
@@ -134,20 +139,66 @@ class ResultFolder:
         return self.meta["kind"]
 
 
+# what each kind of results folder must hold: its run.json keys and tables
+_NEEDS = {"run": (("scenarios", "replications"), ("summary", "replications")),
+          "compare": (("scenarios", "replications"), ("summary", "replications")),
+          "sweep": (("scenarios", "replications", "axes"), ("results", "replications"))}
+
+
 def read_results(folder) -> ResultFolder:
+    """A results folder read back and checked: a missing, corrupt or foreign file is one
+    UserError naming it, never a report of blanks."""
     folder = Path(folder)
     run_file = folder / RUN_FILE
+    rerun = "write the folder again with tipkit sim run, compare or sweep"
     if not run_file.is_file():
-        raise UserError(f"{folder}: not a results folder (no {RUN_FILE}); "
-                        "write one with tipkit sim run, compare or sweep")
-    meta = json.loads(run_file.read_text(encoding="utf-8"))
-    tables = {path.stem: pd.read_csv(path) for path in sorted(folder.glob("*.csv"))}
+        raise UserError(f"{folder}: not a results folder (no {RUN_FILE}); {rerun}")
+    try:
+        meta = json.loads(run_file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        raise UserError(f"{run_file} is not valid JSON: {rerun}") from None
+    kind = meta.get("kind") if isinstance(meta, dict) else None
+    if kind not in _NEEDS:
+        raise UserError(f"{run_file}: unknown kind of results {kind!r}: {rerun}")
+    keys, needed_tables = _NEEDS[kind]
+    missing = [key for key in keys if key not in meta]
+    if missing:
+        raise UserError(f"{run_file} lacks {', '.join(missing)}: {rerun}")
+    tables = {}
+    for path in sorted(folder.glob("*.csv")):
+        try:
+            tables[path.stem] = pd.read_csv(path)
+        except (ValueError, UnicodeDecodeError):  # pandas' ParserError and EmptyDataError too
+            raise UserError(f"{path} is not a readable CSV table: {rerun}") from None
+    for name in needed_tables:
+        if name not in tables:
+            raise UserError(f"{folder} has no {name}.csv: {rerun}")
+    _check_replications(folder / "replications.csv", tables["replications"])
     scenarios, sources = [], []
     for path in sorted((folder / "scenarios").glob("*.yaml")):
         if path.name.endswith(".source.yaml"):
             continue
-        scenarios.append(Scenario.from_mapping(yaml.safe_load(path.read_text("utf-8")),
-                                               where=str(path)))
+        try:
+            raw = yaml.safe_load(path.read_text("utf-8"))
+        except yaml.YAMLError:
+            raise UserError(f"{path} is not valid YAML: {rerun}") from None
+        scenarios.append(Scenario.from_mapping(raw, where=str(path)))
         src = path.with_name(path.stem + ".source.yaml")
         sources.append(src.read_text("utf-8") if src.is_file() else "")
+    if not scenarios:
+        raise UserError(f"{folder} has no scenarios/ as run: {rerun}")
     return ResultFolder(folder, meta, tables, scenarios, sources)
+
+
+def _check_replications(path: Path, table: pd.DataFrame) -> None:
+    """Every KPI column present and numeric (blank where a KPI is undefined), two rows or more."""
+    needed = ["replication"] + [k.name for k in KPIS]
+    missing = [c for c in needed if c not in table.columns]
+    if missing:
+        raise UserError(f"{path} lacks the column(s) {', '.join(missing[:3])}: not a "
+                        "replications table written by tipkit sim")
+    bad = [c for c in needed if not pd.api.types.is_numeric_dtype(table[c])]
+    if bad:
+        raise UserError(f"{path}: column {bad[0]} holds values that are not numbers")
+    if len(table) < 2 or table["replication"].isna().any():
+        raise UserError(f"{path}: fewer than two replications")

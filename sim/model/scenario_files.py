@@ -12,6 +12,7 @@ import yaml
 from tipkit.errors import UserError
 from tipkit.sim.model.fields import given_whole
 from tipkit.sim.model.scenario import Scenario
+from tipkit.yamlfiles import load_yaml, problem
 
 BASED_ON = "based_on"
 
@@ -48,11 +49,9 @@ def _parse(path: Path):
     if not path.is_file():
         raise UserError(f"scenario file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = load_yaml(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise UserError(f"{path}: not valid YAML{line}") from None
+        raise UserError(f"{path}: not valid YAML{problem(error)}") from None
     if raw is None:
         raise UserError(f"{path}: the file is empty")
     if not isinstance(raw, dict):
@@ -60,10 +59,24 @@ def _parse(path: Path):
     return raw
 
 
+def _check_training_written(training, path: Path) -> None:
+    """One file that writes both training shares must keep them within all officers. (Where a
+    share comes from a base file or a sweep, specialists come first and cap the basic share.)"""
+    if not isinstance(training, dict):
+        return
+    shares = [training.get(k) for k in ("basic_share", "specialist_share")]
+    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in shares) \
+            and sum(shares) > 1 + 1e-9:
+        raise UserError(f"{path}: training.basic_share {shares[0]:g} and specialist_share "
+                        f"{shares[1]:g} add up to {sum(shares):g}, more than all officers: "
+                        "make them add up to 1 or less")
+
+
 def _read_raw(path: Path, seen: list[Path]) -> dict:
     if path.resolve() in seen:
         raise UserError(f"{path}: based_on goes round in a circle")
     raw = dict(_parse(path))
+    _check_training_written(raw.get("training"), path)
     base = raw.pop(BASED_ON, None)
     if base is None:
         return raw

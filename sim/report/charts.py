@@ -160,7 +160,7 @@ def to_png(chart: Chart, path: Path) -> None:
     if len(chart.series) > 1 or chart.kind != "bars":
         ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
-    fig.savefig(path)
+    fig.savefig(path, format="png")  # the path may be a temporary name
     plt.close(fig)
 
 

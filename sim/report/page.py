@@ -19,6 +19,7 @@ from tipkit.sim.experiments.results import ResultFolder, read_results
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.report.tables import format_value
 from tipkit.sim.experiments.verdicts import paired_differences
+from tipkit.errors import UserError
 
 TABLE_KPIS = ("identification_rate", "flag_ppv", "false_referrals_per_10k", "desk_wait_mean",
               "desk_wait_p95", "desk_within_target", "officer_utilisation",
@@ -81,23 +82,22 @@ def report_content(results: ResultFolder) -> ReportContent:
     return ReportContent(options, baseline, differences, sensitivity, chart_list, answer)
 
 
-def write_report(folder, out) -> Path:
-    """Read a results folder (compare, sweep or run) and write the report and its PNGs."""
-    results = read_results(folder)
+def write_report(folder, out, force: bool = False) -> Path:
+    """Read a results folder (compare, sweep or run) and write the report and its PNGs (all
+    of them appear together, or none; existing ones are replaced only with `force`)."""
     out = Path(out)
-    outputs.prepare_folder(out.parent)
+    if out.suffix.lower() != ".html":
+        raise UserError(f"--out {out} must name an .html file (its PNG charts go beside it)")
+    outputs.check_out(out, force=force, kind="file")
+    results = read_results(folder)
     content = report_content(results)
-    options, baseline = content.options, content.baseline
-    differences, sensitivity = content.differences, content.sensitivity
-    chart_list = content.charts
-    for chart in chart_list:
-        png = out.with_name(f"{out.stem}-{chart.key}.png")
-        tmp = png.with_name(f".{png.name}.tmp.png")
-        charts.to_png(chart, tmp)
-        tmp.replace(png)
-    page = _page(results, options, baseline, differences, sensitivity, chart_list, out,
-                 content.answer)
-    outputs.write_text(out, page)
+    pngs = [out.with_name(f"{out.stem}-{chart.key}.png") for chart in content.charts]
+    page = _page(results, content.options, content.baseline, content.differences,
+                 content.sensitivity, content.charts, out, content.answer)
+    with outputs.staged_files(out, *pngs, force=force) as (html_tmp, *png_tmps):
+        for chart, tmp in zip(content.charts, png_tmps):
+            charts.to_png(chart, tmp)
+        html_tmp.write_text(page, encoding="utf-8")
     return out
 
 

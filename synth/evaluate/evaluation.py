@@ -178,8 +178,10 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
     from tipkit.errors import UserError
 
     cases, _ = read_release(release_path)
-    k, quasi_identifiers, codebook = judged_by(release_path, k, quasi_identifiers, codebook_path)
     columns = [c for c in cases.columns if c != CASE_ID]
+    if len(cases) == 0 or not columns:
+        raise UserError(f"{release_path}: the release has no rows or no columns to evaluate")
+    k, quasi_identifiers, codebook = judged_by(release_path, k, quasi_identifiers, codebook_path)
     real = _read_real(real_path, columns, codebook)
     # Numbers drawn inside their bins are compared, and counted, as their bins.
     synthetic = codebook.measured(cases[columns]) if codebook else cases[columns]
@@ -191,7 +193,8 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
     defaults = codebook.quasi_identifiers if codebook else DEFAULT_QUASI_IDENTIFIERS
     qi = list(quasi_identifiers or [q for q in defaults if q in columns])
     if not qi:
-        raise UserError("no quasi-identifier among the release's columns: name them with "
+        raise UserError(f"{release_path} has none of the default quasi-identifiers "
+                        f"({', '.join(defaults)}): name them with "
                         "--quasi-identifiers")
     if sensitive is None:
         sensitive = "isSexualExploit" if "isSexualExploit" in columns and \
@@ -282,15 +285,27 @@ def plain_summary(result: dict) -> list[str]:
     return lines
 
 
-def write_evaluation(result: dict, out) -> tuple:
-    """Write the HTML report and, beside it, the JSON with the same numbers."""
-    import json
-
-    from tipkit.synth.evaluate.html import render
+def evaluation_paths(out) -> tuple:
+    """The HTML report `out` names and the JSON beside it; `out` must end in .html, so that
+    the two are never one file."""
+    from tipkit.errors import UserError
 
     out = Path(out)
-    data = out.with_suffix(".json")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    data.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-    out.write_text(render(result))
-    return out, data
+    if out.suffix.lower() != ".html":
+        raise UserError(f"--out {out} must name an .html file (the JSON goes beside it)")
+    return out, out.with_suffix(".json")
+
+
+def write_evaluation(result: dict, out, force: bool = False, inputs=()) -> tuple:
+    """Write the HTML report and, beside it, the JSON with the same numbers (both appear
+    together, or neither; existing ones are replaced only with `force`)."""
+    import json
+
+    from tipkit.outputs import staged_files
+    from tipkit.synth.evaluate.html import render
+
+    html_path, data_path = evaluation_paths(out)
+    with staged_files(html_path, data_path, force=force, inputs=inputs) as (html_tmp, data_tmp):
+        data_tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
+        html_tmp.write_text(render(result))
+    return html_path, data_path

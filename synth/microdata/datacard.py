@@ -75,7 +75,8 @@ def datacard(fitted, made) -> str:
             f"{b['mechanism']}, rho = {b['rho']:.5f} (spent {b['rho_spent']:.5f}). "
             + _public_lists(fitted, years) + "; everything after the noisy measurements (fitting, "
             "sampling, k-anonymisation, numbers drawn inside their bins) is post-processing.",
-            "- The released number of rows is itself a noisy count.",
+            "- The released number of rows is itself a noisy count. (An epsilon whose noise "
+            "would swamp every count is refused before any measurement.)",
         ]
         if fitted.journeys is not None:
             lines.append("- Neighbouring inputs differ by one case together with all its journey "

@@ -9,6 +9,7 @@ has them, are fitted as case-level columns (tipkit.synth.microdata.journeys) and
 from __future__ import annotations
 
 import hashlib
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -17,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tipkit.synth.microdata import journeys, marginals as model
-from tipkit.synth.microdata.accounting import Budget
+from tipkit.synth.microdata.accounting import Budget, gaussian_sigma
 from tipkit.synth.microdata.codebook import (DEFAULT_YEARS, GLOBAL_SYNTHETIC_CODEBOOK, SHIPPED,
                                              Codebook, builtin_codebook)
 from tipkit.synth.microdata.domain import data_domain, listed_values, public_domain
@@ -26,7 +27,8 @@ from tipkit.synth.release import manifest as mf
 from tipkit.synth.release.checks import (ReleaseCheck, check_release, leg_quasi_identifiers,
                                          legs_with_cases, metadata_problems)
 from tipkit.synth.release.domain import Domain
-from tipkit.synth.release.guarantees import class_sizes, reproduced_uniques, unique_records
+from tipkit.synth.release.guarantees import (class_sizes, reporting_length_problem,
+                                             reproduced_uniques, unique_records)
 from tipkit.synth.release.folder import read_release, write_release
 from tipkit.synth.release.legs import FITTED_IDS, expand_legs
 from tipkit.synth.release.schema import CASE_ID, OTHER
@@ -120,17 +122,20 @@ def validate(settings: FitSettings, rows: int, columns, codebook: Codebook | Non
     """Refuse settings that cannot give a sound release, with one line naming the problem."""
     if settings.k < 2:
         raise UserError(f"--k must be at least 2 (got {settings.k})")
-    if settings.reporting_length < 1:
-        raise UserError("--reporting-length must be at least 1")
+    problem = reporting_length_problem(len(columns), settings.reporting_length)
+    if problem:
+        raise UserError(problem)
     if settings.engine not in ENGINES:
         raise UserError(f"unknown engine {settings.engine!r}: choose one of {', '.join(ENGINES)}")
     if rows < settings.k:
         raise UserError(f"the data has {rows} records, fewer than k={settings.k}")
     if settings.delta is not None and settings.epsilon is None:
         raise UserError("--delta needs --epsilon")
+    if settings.seed < 0:
+        raise UserError(f"--seed must be 0 or more (got {settings.seed})")
     if settings.private:
-        if not settings.epsilon > 0:
-            raise UserError(f"--epsilon must be greater than 0 (got {settings.epsilon})")
+        if not 0 < settings.epsilon < math.inf:
+            raise UserError(f"--epsilon must be a number greater than 0 (got {settings.epsilon})")
         if settings.delta is None:
             raise UserError("--epsilon needs --delta (for example --delta 1e-6)")
         if not 0 < settings.delta < 1 / rows:
@@ -152,6 +157,23 @@ def validate(settings: FitSettings, rows: int, columns, codebook: Codebook | Non
                                 "leave the column out with --columns")
     if settings.years and settings.years[0] > settings.years[1]:
         raise UserError(f"--years {settings.years[0]}-{settings.years[1]} is an empty range")
+
+
+def refuse_swamping_noise(settings: FitSettings, rows: int, columns: int) -> None:
+    """Refuse an epsilon so small that the noise on every count is larger than the data: with
+    standard deviation sigma on each one-way count, a value is kept only above 3 sigma, so when
+    3 sigma reaches the number of records no value can stand out, every one reads as Other and
+    the released size is noise (at 1e-4 on 500 records: 37 million rows). The number of records
+    is known to the data holder who runs this; the refusal releases nothing."""
+    one_way_rho = ONE_WAY_SHARE * Budget(settings.epsilon, settings.delta).rho / columns
+    sigma = gaussian_sigma(one_way_rho)
+    if 3 * sigma >= rows:
+        # rho = epsilon_needed's zCDP budget; epsilon = rho + 2 sqrt(rho ln(1/delta)) suffices
+        rho = columns * 9 / (2 * rows ** 2 * ONE_WAY_SHARE) * 1.01
+        enough = rho + 2 * math.sqrt(rho * math.log(1 / settings.delta))
+        raise UserError(f"--epsilon {settings.epsilon:g} adds noise with a standard deviation "
+                        f"of {sigma:,.0f} to each count, swamping the {rows:,} records: every "
+                        f"value would read as Other; use --epsilon {enough:.2g} or more")
 
 
 def _distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -224,21 +246,26 @@ def _sdv_candidates(table: pd.DataFrame, engine: str, rows: int, seed: int) -> p
 @contextmanager
 def _seeded_globals(seed: int):
     """Seed the global generators that SDV's libraries use, and give their state back after:
-    our own code never touches them, but CTGAN's training and data sampler do."""
+    our own code never touches them, but CTGAN's training and data sampler do. Torch works on
+    one thread meanwhile, so that no sum depends on how many cores the machine has or how busy
+    they are (and a busy machine does not slow it tenfold with threads waiting on each other)."""
     import random
 
     import torch
 
-    saved = np.random.get_state(), random.getstate(), torch.random.get_rng_state()
+    saved = (np.random.get_state(), random.getstate(), torch.random.get_rng_state(),
+             torch.get_num_threads())
     np.random.seed(seed)
     random.seed(seed)
     torch.manual_seed(seed)
+    torch.set_num_threads(1)
     try:
         yield
     finally:
         np.random.set_state(saved[0])
         random.setstate(saved[1])
         torch.random.set_rng_state(saved[2])
+        torch.set_num_threads(saved[3])
 
 
 def _model_table(records: CaseRecords, columns) -> tuple[pd.DataFrame, pd.DataFrame | None, int]:
@@ -289,6 +316,7 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
         np.random.SeedSequence(settings.seed).spawn(5)
     budget = Budget(settings.epsilon, settings.delta) if settings.private else None
     if settings.private:
+        refuse_swamping_noise(settings, len(table), len(data.columns))
         found = _private_candidates(data, lists, settings, budget, noise_rng, support_rng, with_legs)
     else:
         found = _exact_candidates(data, lists, records, settings, quasi_identifiers, support_rng,
@@ -593,10 +621,10 @@ def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
 
 
 def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "csv",
-              force: bool = False, real_legs: pd.DataFrame | None = None) -> Path:
+              force: bool = False, real_legs: pd.DataFrame | None = None, inputs=()) -> Path:
     """Write the release folder atomically, after re-reading it and checking every guarantee,
     sealed with its release.json. `real_legs` (CaseRecords.legs) is needed when the release has
-    legs."""
+    legs. `inputs`: the files it was made from, which --out must not hold."""
     from tipkit.synth.microdata.datacard import datacard
 
     made = fit_manifest(fitted, fmt)
@@ -611,4 +639,5 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
 
     extra = {SHIPPED: fitted.codebook_text} if fitted.codebook is not None else None
     return write_release(out, fitted.cases, fitted.legs, datacard(fitted, made), fmt=fmt,
-                         force=force, extra_files=extra, verify=verify)
+                         force=force, extra_files=extra, verify=verify,
+                         inputs=inputs)

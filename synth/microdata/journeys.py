@@ -78,15 +78,16 @@ def read_legs(path: Path, case_ids: pd.Series, cases_path: Path) -> pd.DataFrame
         raise UserError(f"{path} has no legs")
     repeated = case_ids[case_ids.duplicated()]
     if len(repeated):
-        raise UserError(f"{cases_path}: caseId {repeated.iloc[0]!r} appears more than once, so "
-                        f"the legs in {path.name} cannot be linked to their cases")
+        raise UserError(f"{cases_path}: the caseId of data row {repeated.index[0] + 1} appears "
+                        f"more than once, so the legs in {path.name} cannot be linked to their "
+                        "cases")
     position = pd.Series(np.arange(len(case_ids)), index=case_ids.to_numpy())
     ids = raw[CASE_ID].astype(str).str.strip()
     case = ids.map(position)
     orphans = ids[case.isna()]
     if len(orphans):
         raise UserError(f"{path}: {len(orphans)} legs belong to no case in {cases_path.name} "
-                        f"(first: caseId {orphans.iloc[0]!r})")
+                        f"(the first in data row {orphans.index[0] + 1})")
     legs = pd.DataFrame({"case": case.astype("int64").to_numpy()})
     for name in LEG_COLUMNS:
         values = _normalise(name, raw[name])
@@ -95,12 +96,13 @@ def read_legs(path: Path, case_ids: pd.Series, cases_path: Path) -> pd.DataFrame
         bad = values[~values.isin(allowed)]
         if len(bad):
             listed = ", ".join(LEG_DOMAINS[name]) + (" or blank" if name in JOURNEY_COLUMNS else "")
-            raise UserError(f"{path}: {name} {bad.iloc[0]!r} is not one of {listed}")
+            raise UserError(f"{path}: the {name} of data row {bad.index[0] + 1} is not one of "
+                            f"{listed}")
         legs[name] = values.to_numpy()
     twice = legs.duplicated(["case", "legIndex"])
     if twice.any():
         first = legs.loc[twice].iloc[0]
-        raise UserError(f"{path}: case {case_ids.iloc[first['case']]!r} has two legs with "
+        raise UserError(f"{path}: the case of data row {twice.idxmax() + 1} has two legs with "
                         f"legIndex {first['legIndex']}")
     return legs
 

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from tipkit.synth.published.kinds import FigureValue
-from tipkit.synth.release.checks import ReleaseCheck, check_release, legs_with_cases
+from tipkit.synth.release.checks import (ReleaseCheck, case_of_leg, check_release,
+                                         legs_with_cases)
 from tipkit.synth.release.legs import Ids
 from tipkit.synth.release.schema import CASE_COLUMNS, CASE_ID, MISSING
 
@@ -47,6 +48,7 @@ class ReleasedRows:
     cases: pd.DataFrame
     legs: pd.DataFrame
     joined: pd.DataFrame  # the legs with their cases' columns
+    case_of_leg: np.ndarray  # each leg's case row (-1 for a leg of no case)
 
     def table(self, unit: str) -> pd.DataFrame:
         return self.cases if unit == "case" else self.joined
@@ -59,8 +61,9 @@ class ReleasedRows:
         journey = {c: v for c, v in spec.items() if c not in self.cases.columns}
         keep = _matches(self.cases, own)
         if journey:
-            hit_cases = self.legs.loc[_matches(self.legs, journey), CASE_ID].unique()
-            keep &= self.cases[CASE_ID].isin(hit_cases).to_numpy()
+            hit = np.zeros(len(self.cases) + 1, dtype=bool)  # the extra slot takes legs of no case
+            hit[self.case_of_leg[_matches(self.legs, journey)]] = True
+            keep &= hit[:-1]
         return keep
 
     def known(self, unit: str, columns) -> np.ndarray:
@@ -84,7 +87,8 @@ def measure_release(cases: pd.DataFrame, legs: pd.DataFrame, figures, quasi_iden
     text); `ids`: also check that the ids are that fresh numbering."""
     check = check_release(cases, legs, quasi_identifiers, k, reporting_length, ids=ids,
                           case_columns=CASE_COLUMNS)
-    if check.case_report is None:  # the columns are not the release's: nothing to measure
-        return Measured(check, ())
-    rows = ReleasedRows(cases, legs, legs_with_cases(cases, legs))
+    if check.case_report is None or not cases[CASE_ID].is_unique:
+        return Measured(check, ())  # not a release's layout (the checker says how): no figures
+    rows_of = case_of_leg(cases, legs)  # by position, once: linear in the legs
+    rows = ReleasedRows(cases, legs, legs_with_cases(cases, legs, rows_of), rows_of)
     return Measured(check, tuple(f.definition.measure(f, rows) for f in figures))

@@ -25,6 +25,9 @@ def _figure_table(release) -> list[str]:
             interval += f" (published {kind.interval_text(old.low, old.high)}, relaxed)"
         source = release.analysis.figures.sources.get(f.source, f.source)
         quote = f"{f.quote} - {source}" if f.quote else source
+        if f.unsourced:  # the figure file gave no quote or no source: say so where it is read
+            quote = f"**unsourced** (no {' and no '.join(f.unsourced)})" + (
+                f": {quote.strip(' -')}" if quote.strip(" -") else "")
         rows.append(f"| {f.id} | {f.describe()} | {f.published or '-'} | {interval} | "
                     f"{kind.achieved_text(fv)} | {quote.replace('|', '/')} |")
     return rows

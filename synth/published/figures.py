@@ -16,6 +16,7 @@ import yaml
 from tipkit.synth.published.kinds import KINDS
 from tipkit.synth.release.schema import CASE_COLUMNS, LEG_COLUMNS, MISSING, VALUE_GROUPS
 from tipkit.errors import UserError
+from tipkit.yamlfiles import load_yaml, problem
 
 UNITS = ("case", "leg")
 # Journey columns are leg columns; a case-level figure on them means "on any of its legs".
@@ -47,6 +48,12 @@ class Figure:
     @property
     def columns(self) -> set[str]:
         return set(self.population) | set(self.statistic)
+
+    @property
+    def unsourced(self) -> tuple[str, ...]:
+        """What the figure lacks of its provenance: "quote", "source", both or neither."""
+        return tuple(name for name, text in (("quote", self.quote), ("source", self.source))
+                     if not text.strip())
 
     @property
     def must_be_known(self) -> tuple[str, ...]:
@@ -186,15 +193,15 @@ def load_figures(path: Path) -> PublishedFigures:
     """Read and validate a published-figures YAML file. Any problem is one-line UserError."""
     path = Path(path)
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except FileNotFoundError:
         raise UserError(f"no such figures file: {path}") from None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f" at line {mark.line + 1}" if mark else ""
-        raise UserError(f"{path} is not valid YAML{at}") from None
+        raise UserError(f"{path} is not valid YAML{problem(error)}") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("figures"), list):
         raise UserError(f"{path} must be a mapping with a list under 'figures'")
+    if not raw["figures"]:
+        raise UserError(f"{path}: the list under 'figures' is empty: give at least one figure")
     figures = tuple(_parse_figure(f, i) for i, f in enumerate(raw["figures"]))
     ids = [f.id for f in figures]
     if len(set(ids)) != len(ids):

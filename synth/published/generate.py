@@ -20,10 +20,16 @@ from tipkit.synth.published.priors import BUILTIN_PRIORS, Priors, load_priors
 from tipkit.synth.release import manifest as mf
 from tipkit.synth.release.checks import leg_quasi_identifiers, metadata_problems
 from tipkit.synth.release.folder import read_release, write_release
+from tipkit.synth.release.guarantees import reporting_length_problem
 from tipkit.synth.release.legs import PUBLISHED_IDS, expand_legs
 from tipkit.synth.release.schema import (CASE_COLUMNS, CASE_ID, DEFAULT_QUASI_IDENTIFIERS,
                                         JOURNEY_COLUMNS, LEG_COUNT)
+from tipkit import outputs
 from tipkit.errors import UserError
+
+# Peak memory per case while building, writing and re-reading a release (bench_release.py:
+# about 2.1 KiB a case above the imports), with room to spare: more is refused up front.
+BYTES_PER_CASE = 3 * 1024
 
 # One random stream per random input, all spawned from the one seed, in this fixed order.
 STREAMS = ("profiles", "missing", "legs", "sizing", "priors", "order")
@@ -48,13 +54,19 @@ class Request:
             raise UserError(f"--k must be at least 2 (got {self.k})")
         if self.cases < self.k:
             raise UserError(f"--cases ({self.cases}) must be at least k ({self.k})")
-        if self.reporting_length < 1:
-            raise UserError("--reporting-length must be at least 1")
+        problem = reporting_length_problem(len(CASE_COLUMNS), self.reporting_length)
+        if problem:
+            raise UserError(problem)
         unknown = [c for c in self.quasi_identifiers if c not in CASE_COLUMNS]
         if unknown:
             raise UserError(f"--quasi-identifiers names unknown column {unknown[0]!r}")
         if self.seed < 0:
-            raise UserError("--seed must not be negative")
+            raise UserError(f"--seed must be 0 or more (got {self.seed})")
+        need, have = self.cases * BYTES_PER_CASE, available_memory()
+        if have is not None and need > have:
+            raise UserError(f"--cases {self.cases:,} would need about {_gib(need)} of memory and "
+                            f"this machine has {_gib(have)} free: at most about "
+                            f"{int(have / BYTES_PER_CASE):,} cases here")
 
     @property
     def command(self) -> str:
@@ -63,6 +75,22 @@ class Request:
                 f"--k {self.k} --seed {self.seed} --reporting-length {self.reporting_length} "
                 f"--quasi-identifiers {','.join(self.quasi_identifiers)}"
                 f"{' --relax' if self.relax else ''} --format {self.fmt}")
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this machine can still give (Linux MemAvailable), None if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:,.1f} GiB"
 
 
 @dataclass
@@ -191,8 +219,8 @@ def generate(request: Request, out: Path, force: bool = False, progress=None) ->
     a release that fails a check is never moved into place."""
     from tipkit.synth.published.datacard import datacard  # the card reads everything; import at use
 
-    if Path(out).exists() and not force:  # fail before the work, not after it
-        raise UserError(f"output folder {out} already exists (use --force to replace it)")
+    inputs = [request.figures_path]
+    outputs.check_out(out, force=force, inputs=inputs)  # fail before the work, not after it
     release = build_release(request, progress=progress)
     problems = release.measured.problems(request.k)
     if problems:
@@ -215,7 +243,8 @@ def generate(request: Request, out: Path, force: bool = False, progress=None) ->
 
     clock = time.perf_counter()
     write_release(out, release.cases, release.legs, datacard(release), request.fmt, force,
-                  verify=verify)
+                  verify=verify,
+                  inputs=[*inputs, release.analysis.figures.priors_path or inputs[0]])
     release.seconds["write"] = time.perf_counter() - clock
     if progress:
         progress(STAGES[4])

@@ -13,6 +13,7 @@ import yaml
 
 from tipkit.synth.release.schema import CASE_COLUMNS, JOURNEY_COLUMNS, LEG_COUNT
 from tipkit.errors import UserError
+from tipkit.yamlfiles import load_yaml, problem
 
 BUILTIN_PRIORS = Path(__file__).parent / "ctdc-priors.yaml"
 REQUIRED = tuple(CASE_COLUMNS) + JOURNEY_COLUMNS + (LEG_COUNT,)
@@ -86,11 +87,11 @@ def load_priors(path: Path | None = None) -> Priors:
     """Read and validate a priors file (the built-in CTDC one by default)."""
     path = Path(path) if path is not None else BUILTIN_PRIORS
     try:
-        raw = yaml.safe_load(path.read_text())
+        raw = load_yaml(path.read_text())
     except FileNotFoundError:
         raise UserError(f"no such priors file: {path}") from None
-    except yaml.YAMLError:
-        raise UserError(f"{path} is not valid YAML") from None
+    except yaml.YAMLError as error:
+        raise UserError(f"{path} is not valid YAML{problem(error)}") from None
     columns_raw = (raw or {}).get("columns") if isinstance(raw, dict) else None
     if not isinstance(columns_raw, dict):
         raise UserError(f"{path} must have a mapping under 'columns'")

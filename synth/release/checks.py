@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from tipkit.synth.release.guarantees import GuaranteeReport, check_table
@@ -60,9 +61,19 @@ def leg_quasi_identifiers(quasi_identifiers) -> tuple[str, ...]:
     return (*LEG_QUASI_IDENTIFIERS, *quasi_identifiers)
 
 
-def legs_with_cases(cases: pd.DataFrame, legs: pd.DataFrame) -> pd.DataFrame:
-    """Each leg with its case's columns (a leg of no case gets none: the checker reports it)."""
-    return legs.merge(cases, on=CASE_ID, how="left")
+def case_of_leg(cases: pd.DataFrame, legs: pd.DataFrame) -> np.ndarray:
+    """Each leg's case row, by position (-1 for a leg of no case); the case ids must be unique.
+    Found once, so no join over a million text keys."""
+    return pd.Index(cases[CASE_ID]).get_indexer(legs[CASE_ID])
+
+
+def legs_with_cases(cases: pd.DataFrame, legs: pd.DataFrame,
+                    rows: np.ndarray | None = None) -> pd.DataFrame:
+    """Each leg with its case's columns (a leg of no case gets blanks: the checker reports it);
+    `rows`: case_of_leg, if already found. The case ids must be unique."""
+    rows = case_of_leg(cases, legs) if rows is None else rows
+    joined = cases.drop(columns=CASE_ID).reset_index(drop=True).reindex(rows)
+    return pd.concat([legs, joined.set_axis(legs.index)], axis=1)
 
 
 def check_release(cases: pd.DataFrame, legs: pd.DataFrame | None, quasi_identifiers, k: int,

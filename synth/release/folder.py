@@ -1,22 +1,20 @@
 """A release folder on disk: cases, legs, SDV metadata and the data card, written atomically.
 
-A release is written into a temporary sibling folder and renamed into place only when complete,
-so a failure never leaves a half-written release behind. Reading treats every value as text.
+A release is written into a staging folder beside its place and swapped in only when complete
+and checked (tipkit.outputs), so a failure never leaves a half-written release behind and never
+loses the one it would replace. Reading treats every value as text.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
 from tipkit.synth.release.schema import CASE_ID, LEG_ID, MISSING
 from tipkit.errors import UserError
+from tipkit.outputs import staged_folder
 
 FORMATS = ("csv", "parquet")
 TABLES = ("cases", "legs")
@@ -50,27 +48,6 @@ def _write_table(frame: pd.DataFrame, path: Path, fmt: str) -> None:
         frame.astype(str).to_parquet(path, index=False, engine="pyarrow", compression="zstd")
 
 
-@contextmanager
-def atomic_folder(out: Path, force: bool = False):
-    """Yield a temporary folder beside `out`; on success it replaces `out`, on error it vanishes."""
-    out = Path(out)
-    if out.exists() and not force:
-        raise UserError(f"output folder {out} already exists (use --force to replace it)")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    staging.chmod(0o777 & ~umask)  # mkdtemp makes it private; a release is for sharing
-    try:
-        yield staging
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-
-
 def write_release(
     out: Path,
     cases: pd.DataFrame,
@@ -80,13 +57,15 @@ def write_release(
     force: bool = False,
     extra_files: dict[str, str] | None = None,
     verify=None,
+    inputs=(),
 ) -> Path:
-    """Write a release folder atomically. `verify(folder)` runs on the staged folder, re-reading
-    it from disk, before it is moved into place; it raises to abandon the release."""
+    """Write a release folder atomically (tipkit.outputs.staged_folder). `verify(folder)` runs on
+    the staged folder, re-reading it from disk, before it is moved into place; it raises to
+    abandon the release. `inputs`: the files it was made from, which --out must not hold."""
     if fmt not in FORMATS:
         raise UserError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
     metadata = sdv_metadata(cases, legs)
-    with atomic_folder(out, force) as staging:
+    with staged_folder(out, force=force, inputs=inputs) as staging:
         _write_table(cases, staging / f"cases.{fmt}", fmt)
         if legs is not None:
             _write_table(legs, staging / f"legs.{fmt}", fmt)
@@ -105,8 +84,13 @@ def read_table(path: Path) -> pd.DataFrame:
     if path.suffix.lower() == ".parquet":
         raw = pd.read_parquet(path)
         return raw.astype(object).where(raw.notna(), MISSING).astype(str)  # a null is a blank
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                       encoding="utf-8-sig")  # spreadsheet exports start with a BOM
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+                           encoding="utf-8-sig")  # spreadsheet exports start with a BOM
+    except pd.errors.EmptyDataError:
+        raise UserError(f"{path} is empty: not a table") from None
+    except (pd.errors.ParserError, UnicodeDecodeError):
+        raise UserError(f"{path} is not a readable CSV table (UTF-8, one header row)") from None
 
 
 def read_release(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame | None]:

@@ -6,6 +6,7 @@ to L attribute values is rarer than k. Both are counted exactly, with integer co
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -45,20 +46,58 @@ def smallest_class(table: pd.DataFrame, columns) -> int:
     return int(sizes.min()) if len(sizes) else 0
 
 
+MAX_COMBINATIONS = 25_000  # value combinations a check may enumerate: up to 4 of 27 columns
+
+
+def reporting_length_problem(columns: int, length: int) -> str | None:
+    """Why a --reporting-length cannot be checked over `columns` columns, or None if it can:
+    the number of column combinations grows as C(columns, length)."""
+    if length < 1:
+        return f"--reporting-length must be at least 1 (got {length})"
+    count = sum(math.comb(columns, r) for r in range(1, min(length, columns) + 1))
+    if count > MAX_COMBINATIONS:
+        most = max(r for r in range(1, columns + 1)
+                   if sum(math.comb(columns, i) for i in range(1, r + 1)) <= MAX_COMBINATIONS)
+        return (f"--reporting-length {length} means checking {count:,} combinations of the "
+                f"{columns} columns (at most {MAX_COMBINATIONS:,}): use {most} or less")
+    return None
+
+
 def rare_combinations(table: pd.DataFrame, columns, k: int, length: int) -> dict[int, int]:
     """How many distinct combinations of 1..`length` attribute values (over any `length` or fewer
     of `columns`) occur in more than 0 but fewer than `k` rows, by combination length."""
     columns = list(columns)
-    codes = _codes(table, columns)
-    sizes = codes.max(axis=0) + 1 if len(table) else np.ones(len(columns), dtype=np.int64)
+    lengths = range(1, min(length, len(columns)) + 1)
+    records, copies = _distinct_records(table, columns)
+    if len(copies) and copies.min() >= k:
+        # A combination's count is the sum of the counts of the whole records that carry it:
+        # when every whole record is shared by k rows or more, no combination can be rarer.
+        return {r: 0 for r in lengths}
+    sizes = records.max(axis=0) + 1 if len(copies) else np.ones(len(columns), dtype=np.int64)
     rare = {}
-    for r in range(1, min(length, len(columns)) + 1):
+    for r in lengths:
         found = 0
         for idx in combinations(range(len(columns)), r):
-            counts = np.bincount(_combined(codes[:, idx], sizes[list(idx)]))
+            counts = np.bincount(_combined(records[:, idx], sizes[list(idx)]), weights=copies)
             found += int(np.count_nonzero((counts > 0) & (counts < k)))
         rare[r] = found
     return rare
+
+
+def _distinct_records(table: pd.DataFrame, columns) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct records on `columns` (as codes) and how many rows carry each: counting over
+    them gives the same counts as over every row, in time that does not grow with copies."""
+    codes = _codes(table, columns)
+    if len(table) == 0:
+        return codes, np.zeros(0)
+    key = np.zeros(len(table), dtype=np.int64)
+    for j in range(codes.shape[1]):
+        width = int(codes[:, j].max()) + 1
+        if int(key.max()) >= np.iinfo(np.int64).max // (2 * width):
+            key = pd.factorize(key)[0]  # renumber densely before the mixed-radix key overflows
+        key = key * width + codes[:, j]
+    _, first, copies = np.unique(key, return_index=True, return_counts=True)
+    return codes[first], copies.astype(float)
 
 
 def unique_records(table: pd.DataFrame, columns) -> pd.DataFrame:
