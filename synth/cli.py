@@ -197,16 +197,15 @@ def codebook(data, out, columns, force):
     Example:
       tipkit synth codebook --data cases.csv --out codebook.yaml
     """
-    from tipkit.outputs import write_text
+    from tipkit.outputs import staged_files
     from tipkit.synth.microdata.draft import draft_codebook
 
-    if Path(out).exists() and not force:
-        raise UserError(f"{out} already exists (use --force to replace it)")
     if Path(out).suffix.lower() not in (".yaml", ".yml"):
         raise UserError(f"--out {out}: a codebook is a YAML file (name it codebook.yaml)")
+    check_out(out, force=force, inputs=[data], kind="file")  # before reading the data
     draft = draft_codebook(data, _names(columns))
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
-    write_text(Path(out), draft.text)
+    with staged_files(out, force=force, inputs=[data]) as (staged,):
+        staged.write_text(draft.text, encoding="utf-8")
     for line in draft.summary:
         click.echo(line)
     click.echo(f"wrote {out}: review it (the lists marked public: false come from the data), "

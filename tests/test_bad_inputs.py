@@ -304,6 +304,98 @@ def test_evaluate_refuses_an_existing_report_without_force(tmp_path, small_cases
     assert _names(tmp_path) == ["ev.html", "ev.json"]
 
 
+# ---- the codebook paths: fit --codebook and synth codebook -----------------------------------
+
+@pytest.fixture(scope="module")
+def drafted(tmp_path_factory, small_cases) -> Path:
+    path = tmp_path_factory.mktemp("codebook") / "codebook.yaml"
+    assert _run("synth", "codebook", "--data", small_cases, "--out", path).exit_code == 0
+    return path
+
+
+def _codebook_path(which: str, small_cases, drafted, out) -> list:
+    if which == "draft":
+        return ["synth", "codebook", "--data", small_cases, "--out", out]
+    return ["synth", "fit", "--data", small_cases, "--codebook", drafted, "--k", 5, "--out", out]
+
+
+def _existing(which: str, tmp_path) -> Path:
+    """An output already there: a codebook file, or a release folder."""
+    if which == "draft":
+        out = tmp_path / "codebook.yaml"
+        out.write_text("mine")
+    else:
+        out = tmp_path / "release"
+        out.mkdir()
+        (out / "keep.txt").write_text("mine")
+    return out
+
+
+def _kept(which: str, out: Path) -> bool:
+    return (out if which == "draft" else out / "keep.txt").read_text() == "mine"
+
+
+@pytest.mark.parametrize("which", ["draft", "fit"])
+def test_the_codebook_paths_refuse_an_existing_out_without_force(tmp_path, small_cases, drafted,
+                                                                 which):
+    out = _existing(which, tmp_path)
+    args = _codebook_path(which, small_cases, drafted, out)
+    _one_line_exit_2(_run(*args), f"--out {out} already exists (use --force")
+    assert _kept(which, out)
+    assert _run(*args, "--force").exit_code == 0
+    if which == "draft":
+        assert "columns:" in out.read_text()
+    else:
+        assert {"codebook.yaml", "release.json"} <= set(_names(out)) and "keep.txt" not in \
+            _names(out)
+    assert _names(tmp_path) == [out.name]
+
+
+def test_fit_refuses_an_out_holding_its_codebook(tmp_path, small_cases, drafted):
+    codebook = tmp_path / "work" / "codebook.yaml"
+    codebook.parent.mkdir()
+    codebook.write_text(drafted.read_text())
+    result = _run("synth", "fit", "--data", small_cases, "--codebook", codebook, "--k", 5,
+                  "--out", codebook.parent, "--force")
+    _one_line_exit_2(result, "holds this command's own input")
+    assert _names(codebook.parent) == ["codebook.yaml"]
+
+
+@pytest.mark.parametrize("which", ["draft", "fit"])
+@pytest.mark.parametrize("code, words", [
+    (errno.EACCES, "permission denied"),                       # a read-only parent folder
+    (errno.EROFS, "read-only file system"),                    # a read-only file system
+])
+def test_the_codebook_paths_where_nothing_can_be_written_are_one_line(
+        tmp_path, monkeypatch, small_cases, drafted, which, code, words):
+    _cannot_create(monkeypatch, code)
+    out = tmp_path / ("codebook.yaml" if which == "draft" else "release")
+    result = _run(*_codebook_path(which, small_cases, drafted, out))
+    _one_line_exit_2(result, f"cannot write {tmp_path}", words, "--out")
+    assert _names(tmp_path) == []
+
+
+@pytest.mark.parametrize("which", ["draft", "fit"])
+def test_the_codebook_paths_on_a_full_disk_are_one_line_and_keep_the_old_output(
+        tmp_path, monkeypatch, small_cases, drafted, which):
+    """A disk that fills while the staged files are written: the error names no file (the file
+    was open), and still becomes the one line about the --out (mocked: a real full disk needs
+    a small mounted file system)."""
+    write_text = Path.write_text
+
+    def full(self, *args, **kwargs):
+        if ".tmp" in str(self):  # a staged file, or one in a staging folder
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return write_text(self, *args, **kwargs)
+
+    out = _existing(which, tmp_path)
+    monkeypatch.setattr(Path, "write_text", full)
+    result = _run(*_codebook_path(which, small_cases, drafted, out), "--force")
+    _one_line_exit_2(result, f"cannot write {out}: no space left on the disk")
+    assert _kept(which, out)
+    assert _names(tmp_path) == [out.name]
+
+
 # ---- tables and folders that are not what they claim ----------------------------------------
 
 def test_evaluate_on_an_empty_release_is_one_line(tmp_path, small_cases):
@@ -393,17 +485,21 @@ def test_training_shares_adding_to_more_than_one_in_a_file_are_one_line(tmp_path
                           release), "add up to 1.3", "make them add up to 1 or less")
 
 
-@pytest.mark.parametrize("which", ["scenario", "figures"])
-def test_a_yaml_key_given_twice_is_one_line(tmp_path, release, which):
+@pytest.mark.parametrize("which", ["scenario", "figures", "codebook"])
+def test_a_yaml_key_given_twice_is_one_line(tmp_path, release, small_cases, which):
+    path = tmp_path / "twice.yaml"
     if which == "scenario":
-        path = tmp_path / "twice.yaml"
         path.write_text(f"based_on: {SCENARIOS / 'airport-baseline.yaml'}\n"
                         "officers: 4\nofficers: 12\n")
         result = _run("sim", "run", path, "--out", tmp_path / "out", "--population", release)
-    else:
-        path = tmp_path / "twice.yaml"
+    elif which == "figures":
         path.write_text(IOM.read_text().replace("title:", "title: first\ntitle:", 1))
         result = _run("synth", "check", path)
+    else:
+        path.write_text("columns:\n  gender: {values: [Female, Male]}\n"
+                        "  gender: {values: [Male]}\n")
+        result = _run("synth", "fit", "--data", small_cases, "--codebook", path, "--out",
+                      tmp_path / "out")
     _one_line_exit_2(result, "is given twice", "line")
 
 

@@ -80,7 +80,9 @@ def test_values_are_read_as_text_exactly_as_written():
      "impossible[0].AGEP: [0, 12] cuts the bin 10-14"),
     ("columns:\n  SEX: {values: [1, 2]}\nid: SEX\n", "id: 'SEX' is an identifier"),
     ("columns: []\n", "columns: missing or empty"),
-    ("columns:\n  SEX: {values: [1, 2]\n", "is not valid YAML (line"),
+    ("columns:\n  SEX: {values: [1, 2]\n", "is not valid YAML at line"),
+    ("columns:\n  SEX: {values: [1, 2]}\n  SEX: {values: [1]}\n",
+     "is not valid YAML at line 3: the key 'SEX' is given twice"),
     ("- just\n- a list\n", "is not a codebook"),
 ])
 def test_every_problem_is_one_line_naming_its_key(text, expected):

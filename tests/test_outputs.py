@@ -141,3 +141,33 @@ def test_a_folder_where_nothing_can_be_made_is_refused_before_any_work(tmp_path,
         outputs.check_out(tmp_path / "release")
     assert str(refused.value) == f"cannot write {tmp_path}: {words}"
     assert _names(tmp_path) == []
+
+
+def test_a_disk_full_mid_write_names_the_out_and_keeps_what_was_there(tmp_path):
+    """A write that runs out of room raises an OSError naming no file: inside a staged block it
+    is the staging's, so it becomes the line about the --out (a real full disk: /dev/full)."""
+    out = tmp_path / "release"
+    out.mkdir()
+    (out / "old.txt").write_text("old")
+    with pytest.raises(UserError) as refused:
+        with outputs.staged_folder(out, force=True) as staging:
+            (staging / "new.txt").write_text("new")
+            with open("/dev/full", "w") as full:
+                full.write("x" * 100_000)
+                full.flush()
+    assert str(refused.value) == (f"cannot write {out}: no space left on the disk: free some "
+                                  "space or choose another --out")
+    assert _names(out) == ["old.txt"] and _names(tmp_path) == ["release"]
+    with pytest.raises(UserError, match=f"cannot write {tmp_path / 'r.html'}: no space left"):
+        with outputs.staged_files(tmp_path / "r.html"):
+            with open("/dev/full", "w") as full:
+                full.write("x" * 100_000)
+                full.flush()
+    assert _names(tmp_path) == ["release"]
+
+
+def test_an_error_that_is_not_about_writing_is_not_disguised(tmp_path):
+    with pytest.raises(ConnectionError):
+        with outputs.staged_folder(tmp_path / "release"):
+            raise ConnectionRefusedError(111, "Connection refused")
+    assert _names(tmp_path) == []

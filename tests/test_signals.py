@@ -144,3 +144,48 @@ def test_fit_stopped_mid_training_writes_nothing(tmp_path, sig):
     time.sleep(8.0)  # importing SDV and torch, then training CTGAN (which takes far longer)
     code, stderr, workers = _stop(process, sig)
     _assert_stopped_cleanly(code, stderr, workers, sig, tmp_path, ["cases.csv"])
+
+
+@pytest.fixture(scope="module")
+def many_cases(tmp_path_factory) -> tuple[Path, Path]:
+    """2,000,000 case records (a 2,000-row fixture a thousand times) and a codebook drafted for
+    them: enough work that a command signalled as it starts is still busy."""
+    from click.testing import CliRunner
+
+    from tipkit.cli import main
+    from tipkit.synth.microdata.fixtures import write_fixture
+
+    folder = tmp_path_factory.mktemp("many")
+    sample = folder / "sample.csv"
+    write_fixture(sample, rows=2000, seed=5)
+    header, *rows = sample.read_text().splitlines()
+    data = folder / "cases.csv"
+    data.write_text("\n".join([header, *rows * 1000]) + "\n")
+    codebook = folder / "codebook.yaml"
+    drafted = CliRunner().invoke(main, ["synth", "codebook", "--data", str(sample),
+                                        "--out", str(codebook)])
+    assert drafted.exit_code == 0, drafted.output
+    return data, codebook
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("which", ["codebook", "fit-codebook"])
+def test_the_codebook_commands_stop_cleanly_and_keep_the_old_output(tmp_path, many_cases, sig,
+                                                                    which):
+    data, codebook = many_cases
+    if which == "codebook":
+        out = tmp_path / "codebook.yaml"
+        out.write_text("what was there")
+        args = ["synth", "codebook", "--data", data, "--out", out, "--force"]
+    else:
+        out = _existing_output(tmp_path)
+        args = ["synth", "fit", "--data", data, "--codebook", codebook, "--k", 5, "--out", out,
+                "--force"]
+    process = _start(args, tmp_path)
+    _wait_for(lambda: _handling_sigterm(process.pid), process)
+    time.sleep(0.5)  # reading 2,000,000 records (drafting or fitting them takes longer)
+    code, stderr, workers = _stop(process, sig)
+    _assert_stopped_cleanly(code, stderr, workers, sig, tmp_path, [out.name])
+    kept = out if which == "codebook" else out / "keep.txt"
+    assert kept.read_text() == "what was there"

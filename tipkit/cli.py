@@ -21,6 +21,13 @@ def _stop(signum, frame) -> None:
     raise Stopped()
 
 
+def _interrupt(signum, frame) -> None:
+    # Raised from Python, not by signal.default_int_handler: pandas' C CSV reader turns the
+    # built-in handler's KeyboardInterrupt into a ParserError ("not a readable CSV table"),
+    # while this one comes through (tests/test_signals.py stops `synth codebook` mid-read).
+    raise KeyboardInterrupt
+
+
 class _Tipkit(click.Group):
     """Turns a UserError (or a filesystem error) raised anywhere below into one line on stderr
     and exit status 2, and Ctrl-C or SIGTERM into a clean stop: workers ended, temporary files
@@ -30,7 +37,7 @@ class _Tipkit(click.Group):
         # Ctrl-C stops us even when started where SIGINT was ignored (a shell's `&`), since
         # `kill -INT` is how scripts and schedulers ask for a clean stop
         previous = (signal.signal(signal.SIGTERM, _stop),
-                    signal.signal(signal.SIGINT, signal.default_int_handler))
+                    signal.signal(signal.SIGINT, _interrupt))
         try:
             return super().invoke(ctx)
         except UserError as error:

@@ -108,7 +108,7 @@ def staged_folder(out, *, force: bool = False, inputs: Iterable = ()) -> Iterato
             with _signals_held():
                 _swap(staging, target)
         except OSError as error:  # a disk full mid-way names the --out, not a staged file
-            if str(error.filename or "").startswith(str(staging)):
+            if _in_writing(error, [staging]):
                 raise filesystem_error(error, target, doing="write") from None
             raise
         finally:
@@ -135,12 +135,24 @@ def staged_files(*outs, force: bool = False, inputs: Iterable = ()) -> Iterator[
                     os.chmod(tmp, 0o666 & ~_UMASK)
                     os.replace(tmp, target)
         except OSError as error:
-            if str(error.filename or "") in map(str, temps):
+            if _in_writing(error, temps):
                 raise filesystem_error(error, targets[0], doing="write") from None
             raise
         finally:
             for tmp in temps:
                 tmp.unlink(missing_ok=True)
+
+
+# A write that fails for want of room names no file (the file was open): such an error inside a
+# staged block is the staging's.
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+def _in_writing(error: OSError, staged: list[Path]) -> bool:
+    """Whether `error` came from writing the staged files (so it is about the --out)."""
+    if error.filename is None:
+        return error.errno in _DISK_ERRNOS
+    return any(str(error.filename).startswith(str(path)) for path in staged)
 
 
 def _swap(staging: Path, target: Path) -> None:

@@ -1,13 +1,13 @@
-"""Reading the YAML files people write (published figures, priors, scenarios): a key written
-twice is an error at its line, never a silent choice of the last value."""
+"""Reading the YAML files people write (published figures, priors, scenarios, codebooks): a key
+written twice is an error at its line, never a silent choice of the last value."""
 
 from __future__ import annotations
 
 import yaml
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """yaml.safe_load's loader, refusing a mapping that repeats a key."""
+class _NoRepeatedKeys:
+    """A loader mix-in refusing a mapping that repeats a key."""
 
     def construct_mapping(self, node, deep=False):
         seen = set()
@@ -27,9 +27,19 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def load_yaml(text: str):
-    """Like yaml.safe_load; a repeated key raises yaml.YAMLError with its line."""
-    return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+class _StrictLoader(_NoRepeatedKeys, yaml.SafeLoader):
+    """yaml.safe_load's loader, refusing a mapping that repeats a key."""
+
+
+class _StrictTextLoader(_NoRepeatedKeys, yaml.BaseLoader):
+    """yaml.BaseLoader (every scalar as text: "01" stays "01"), refusing a repeated key."""
+
+
+def load_yaml(text: str, *, as_text: bool = False):
+    """Like yaml.safe_load (with `as_text`, every scalar a string, as yaml.BaseLoader reads
+    it); a repeated key raises yaml.YAMLError with its line."""
+    loader = _StrictTextLoader if as_text else _StrictLoader
+    return yaml.load(text, Loader=loader)  # noqa: S506 - SafeLoader and BaseLoader subclasses
 
 
 def problem(error: yaml.YAMLError) -> str:

@@ -306,6 +306,6 @@ def write_evaluation(result: dict, out, force: bool = False, inputs=()) -> tuple
 
     html_path, data_path = evaluation_paths(out)
     with staged_files(html_path, data_path, force=force, inputs=inputs) as (html_tmp, data_tmp):
-        data_tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n")
-        html_tmp.write_text(render(result))
+        data_tmp.write_text(json.dumps(result, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        html_tmp.write_text(render(result), encoding="utf-8")
     return html_path, data_path

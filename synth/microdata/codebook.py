@@ -19,6 +19,7 @@ import yaml
 
 from tipkit.synth.release.schema import MISSING, OTHER
 from tipkit.errors import UserError
+from tipkit.yamlfiles import load_yaml, problem
 
 BUILTIN_FOLDER = Path(__file__).parent / "codebooks"
 GLOBAL_DATASET_CODEBOOK = "ctdc-global-dataset"
@@ -495,12 +496,10 @@ def parse_codebook(text: str, source: str, name: str | None = None,
                    builtin: bool = False) -> Codebook:
     """A Codebook from YAML text; `source` names it in error messages."""
     try:
-        raw = yaml.load(text, Loader=yaml.BaseLoader)  # every scalar as text: "01" stays "01"
+        raw = load_yaml(text, as_text=True)  # every scalar as text: "01" stays "01"
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise UserError(f"{source} is not valid YAML{where}: "
-                        f"{getattr(error, 'problem', None) or 'cannot be read'}")
+        raise UserError(f"{source} is not valid YAML{problem(error) or ': cannot be read'}") \
+            from None
     if not isinstance(raw, dict):
         raise UserError(f"{source} is not a codebook: expected keys such as columns, "
                         "quasi_identifiers, impossible")
