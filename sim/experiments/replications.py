@@ -39,9 +39,12 @@ def run_batch(job: Job, population: VictimPopulation, seed: int
 
 def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
             workers: int | None = None, scheduler: str | None = None,
-            progress: Progress | None = None) -> dict[Hashable, dict[int, dict]]:
+            progress: Progress | None = None, task: Callable = None
+            ) -> dict[Hashable, dict[int, dict]]:
     """Run every job and return {key: {replication: kpis}}. The results depend only on the
-    seed and the jobs, never on where or in which order they ran."""
+    seed and the jobs, never on where or in which order they ran. `task` (default
+    `run_batch`) is what runs a batch, for experiments that need more than the KPIs."""
+    task = task or run_batch
     batches = _split(jobs, workers or os.cpu_count() or 1, scheduler is not None)
     results: dict[Hashable, dict[int, dict]] = {job.key: {} for job in jobs}
 
@@ -51,16 +54,16 @@ def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
             progress(len(rows))
 
     if scheduler is not None:
-        _on_dask(batches, population, seed, scheduler, collect)
+        _on_dask(batches, population, seed, scheduler, collect, task)
     elif (workers or os.cpu_count() or 1) == 1 or len(batches) == 1:
         for batch in batches:
-            collect(*run_batch(batch, population, seed))
+            collect(*task(batch, population, seed))
     else:
         # each process receives the population once, then small tasks (a scenario and some
         # replication numbers), so that many small batches keep both cores busy to the end
         with ProcessPoolExecutor(max_workers=workers or os.cpu_count(),
                                  initializer=_settle, initargs=(population,)) as pool:
-            futures = [pool.submit(_run_settled, b, seed) for b in batches]
+            futures = [pool.submit(_run_settled, b, seed, task) for b in batches]
             for future in as_completed(futures):
                 collect(*future.result())
     return results
@@ -74,8 +77,8 @@ def _settle(population: VictimPopulation) -> None:
     _SETTLED = population
 
 
-def _run_settled(job: Job, seed: int):
-    return run_batch(job, _SETTLED, seed)
+def _run_settled(job: Job, seed: int, task: Callable):
+    return task(job, _SETTLED, seed)
 
 
 def _split(jobs: list[Job], workers: int, remote: bool) -> list[Job]:
@@ -91,7 +94,7 @@ def _split(jobs: list[Job], workers: int, remote: bool) -> list[Job]:
     return batches
 
 
-def _on_dask(batches, population, seed, scheduler, collect) -> None:
+def _on_dask(batches, population, seed, scheduler, collect, task) -> None:
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError:  # pragma: no cover - a dependency of tipkit
@@ -103,7 +106,7 @@ def _on_dask(batches, population, seed, scheduler, collect) -> None:
     own = isinstance(scheduler, str)
     try:
         shared = client.scatter(population, broadcast=True)
-        futures = [client.submit(run_batch, b, shared, seed, pure=False) for b in batches]
+        futures = [client.submit(task, b, shared, seed, pure=False) for b in batches]
         for future in dask_completed(futures):
             collect(*future.result())
     finally:
