@@ -311,6 +311,60 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
     return Outcome(request, result.summaries, result.differences, answer, charts, downloads)
 
 
+@dataclass
+class AssumptionsOutcome:
+    """Every assumption varied together around the base and the option: the chart of what the
+    answer depends on, its sentence and table, and the files to download."""
+    request: Request
+    samples: int
+    chart: Chart
+    sentence: str
+    table_html: str                   # what moves each headline KPI, and the ranges
+    downloads: dict[str, bytes] = field(default_factory=dict)
+
+
+def vary_assumptions(request: Request, population: VictimPopulation, samples: int = 8,
+                     replications: int = 2, advance=None) -> AssumptionsOutcome:
+    """`tipkit sim sensitivity` on the base and the option: Morris over every assumption the
+    base's files mark, the option's levers held (they are the choice under study); the point
+    with every assumption as written runs the request's replications."""
+    from tipkit.sim.experiments import results, sensitivity
+    from tipkit.sim.experiments.results import read_results
+    from tipkit.sim.report import sensitivity as report_sensitivity
+    from tipkit.sim.report.page import write_report
+
+    advance = advance or (lambda fraction, label: None)
+    scenarios = request.scenarios()
+    if len(scenarios) < 2:
+        raise UserError("the option needs its own name to be compared with the base")
+    planned = sensitivity.plan(scenarios, _sources(request), trajectories=samples,
+                               replications=replications, seed=request.seed,
+                               nominal_replications=request.replications)
+    total, done = planned.runs, [0]
+
+    def progress(n: int) -> None:
+        done[0] += n
+        advance(0.95 * done[0] / total, f"{done[0]} of {total} runs "
+                                        f"({len(planned.varied)} assumptions varied)")
+
+    result = sensitivity.run(planned, population, workers=request.workers, progress=progress)
+    advance(0.97, "writing the report")
+    with tempfile.TemporaryDirectory(prefix="tipkit-app-") as tmp:
+        folder = results.write_sensitivity(Path(tmp) / "sensitivity", result,
+                                           results.provenance(population, request.seed),
+                                           _sources(request))
+        report = write_report(folder, folder / "report.html")
+        found = read_results(folder)
+        outcome = AssumptionsOutcome(request, samples, report_sensitivity.chart(found),
+                                     report_sensitivity.sentence(found),
+                                     report_sensitivity.section_html(found))
+        outcome.downloads = {name: (folder / name).read_bytes() for name in
+                             ("indices.csv", "factors.csv", "points.csv")}
+        outcome.downloads["sensitivity-report.html"] = report.read_bytes()
+    advance(1.0, "done")
+    return outcome
+
+
 def report_charts(folder: Path) -> tuple[list[Chart], str]:
     """The report's charts and its plain-language answer for a results folder."""
     from tipkit.sim.report.page import report_content

@@ -206,6 +206,59 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
 
 
 @sim.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("options", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--samples", type=click.IntRange(2), default=8, show_default=True,
+              help="Morris trajectories: each costs one sample point per varied assumption "
+                   "plus one. More narrow the intervals of the indices.")
+@click.option("--replications", type=click.IntRange(1), default=2, show_default=True,
+              help="Replications per option at each sample point (the same days everywhere).")
+@_SEED
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/sensitivity"),
+              show_default=True, help="Output folder. Inside a compare folder "
+              "(e.g. runs/options/sensitivity), that folder's report shows it too.")
+@_POPULATION
+@_JOBS
+@_SCHEDULER
+def sensitivity(scenario, options, samples, replications, seed, out, population_dir, jobs,
+                scheduler):
+    """Vary every assumption together and say which ones the answer depends on.
+
+    Every value the scenario files (and those they are based_on) mark `# assumption` is varied
+    over its range: `# assumption, range 0.3-0.9` in its comment, else +-50% of the value,
+    clipped to the values the key can take. Varied: probabilities, rates, strengths and the
+    medians of durations; counts, lists, choices, run settings and the options' own choices
+    are not. Morris elementary effects (SALib) rank the assumptions for each headline KPI;
+    OPTIONS are run at every sample point on the same replication seeds, and the output says
+    how often their ranking on identification holds.
+
+    Writes factors.csv, design.csv, points.csv, replications.csv, indices.csv and run.json.
+
+    \b
+    Example:
+      tipkit sim sensitivity scenarios/airport-baseline.yaml \\
+          scenarios/airport-train-half.yaml scenarios/airport-train-all.yaml \\
+          --out runs/options/sensitivity
+    """
+    from tipkit.sim.experiments.runs import plan_sensitivity, run_sensitivity
+    from tipkit.sim.report.tables import sensitivity_text
+
+    planned = plan_sensitivity([scenario, *options], samples=samples,
+                               replications=replications, seed=seed,
+                               population_dir=population_dir, workers=jobs,
+                               scheduler=scheduler, warn=_warn)
+    p = planned.plan
+    click.echo(f"Varying {len(p.varied)} assumptions together (Morris, {samples} trajectories "
+               f"= {len(p.design) - 1} sample points) for {len(p.scenarios)} option"
+               f"{'s' if len(p.scenarios) > 1 else ''}: {p.runs} simulated runs.", err=True)
+    with _progress(p.runs, "Running the sample points") as advance:
+        result, folder = run_sensitivity(planned, out=out, workers=jobs, scheduler=scheduler,
+                                         progress=advance)
+    click.echo(sensitivity_text(result))
+    click.echo(f"\nWrote {folder}")
+
+
+@sim.command()
 @click.argument("results", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The HTML file to write. Default: RESULTS/report.html. PNGs of each chart "

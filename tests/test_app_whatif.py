@@ -159,3 +159,30 @@ def test_the_training_sensitivity_adds_its_chart_and_its_caveat(base):
     result = whatif.run(request, load_population(ROOT / "releases" / "iom-2018"))
     assert [c.key for c in result.charts][-1] == "sensitivity"
     assert "Training effects are assumptions" in result.answer_html
+
+
+def test_varying_every_assumption_gives_the_chart_the_sentence_and_the_files(tmp_path):
+    base_file = tmp_path / "quiet.yaml"
+    base_file.write_text(BASELINE.read_text().replace("daily_volume: 8000", "daily_volume: 800")
+                         .replace("transport: [plane]", "transport: [plane, bus]")
+                         .replace("share: 0.001 ", "share: 0.02 "))
+    base = load_scenario(base_file)
+    values = dict(whatif.lever_values(base), **{"training.specialist_share": 50.0})
+    request = whatif.Request(base, base_file, whatif.option_from(base, values),
+                             replications=3, seed=1, workers=1)
+    seen = []
+    outcome = whatif.vary_assumptions(request, load_population(ROOT / "releases" / "iom-2018"),
+                                      samples=2, replications=1,
+                                      advance=lambda fraction, label: seen.append(fraction))
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    assert outcome.chart.key == "global-sensitivity" and outcome.chart.kind == "hbars"
+    assert outcome.sentence.startswith("The answer (airport-baseline what-if's gain in "
+                                       "identification over airport-baseline)") or \
+        outcome.sentence.startswith("No assumption moves the answer")
+    assert "of the assumption space" in outcome.sentence
+    assert "Assumptions that move it most" in outcome.table_html
+    assert set(outcome.downloads) == {"indices.csv", "factors.csv", "points.csv",
+                                      "sensitivity-report.html"}
+    factors = pd.read_csv(pd.io.common.BytesIO(outcome.downloads["factors.csv"]))
+    held = factors.set_index("factor").loc["training.specialist_share"]
+    assert not held.varied and "choice under study" in held.why_not_varied

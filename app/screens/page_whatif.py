@@ -16,6 +16,7 @@ from tipkit.sim.report.tables import format_value
 from tipkit.errors import UserError
 
 JOB = "whatif_job"
+ASSUMPTIONS_JOB = "whatif_assumptions_job"
 
 
 @st.cache_resource(show_spinner="Reading the victim population...")
@@ -38,6 +39,7 @@ def main() -> None:
     with st.sidebar:
         request = _levers(paths, config)
     _results(request)
+    _assumptions(request, config)
 
 
 def _levers(paths, config) -> "whatif.Request | None":
@@ -145,6 +147,66 @@ def _results(current) -> None:
             st.caption(chart.caption)
     with st.expander("Every KPI, with 95% intervals"):
         st.dataframe(outcome.kpi_table(), hide_index=True, width="stretch")
+
+
+def _assumptions(current, config) -> None:
+    """Every assumption varied together around the base and the option, in the background."""
+    st.divider()
+    st.subheader("Which assumptions does the answer depend on?")
+    st.caption("Training effects, prevalence, time pressure and lengths of stay are "
+               "assumptions. This varies every value the base scenario marks as one, all "
+               "together (Morris elementary effects), runs the base and the option at each "
+               "point on the same days, and says which assumptions move the answer and how "
+               "often the option's ranking holds. It takes a few minutes.")
+    job = st.session_state.get(ASSUMPTIONS_JOB)
+    running = job is not None and job.running
+    left, right = st.columns([3, 1])
+    samples = left.slider("Morris trajectories (more: narrower intervals, longer run)", 2, 20,
+                          8, key="assumption_samples")
+    if right.button("Vary the assumptions", disabled=running or current is None,
+                    key="vary_assumptions", width="stretch"):
+        release = config.releases / st.session_state.get("population", DEFAULT_RELEASE)
+        stamp = max((p.stat().st_mtime for p in release.glob("legs.*")), default=0.0)
+        try:
+            victims = population(str(release), stamp)
+        except UserError as error:
+            st.error(str(error))
+            return
+        request = whatif.Request(current.base, current.base_path, current.option,
+                                 int(st.session_state.get("replications", 20)),
+                                 int(st.session_state.get("seed", 1)), workers=config.jobs)
+        st.session_state[ASSUMPTIONS_JOB] = Job(
+            lambda advance: whatif.vary_assumptions(request, victims, int(samples),
+                                                    advance=advance),
+            "laying out the sample points")
+        st.rerun()
+    if job is None:
+        return
+    if job.running:
+        follow(job)
+        return
+    if job.error:
+        st.error(job.error)
+        return
+    outcome: whatif.AssumptionsOutcome = job.result
+    r = outcome.request
+    st.caption(f"{r.option.name} against {r.base.name}, {outcome.samples} trajectories, "
+               f"seed {r.seed}.")
+    if current is not None and (current.option != r.option or current.base != r.base):
+        st.warning("The levers have moved since this run: vary the assumptions again to "
+                   "update it.")
+    st.markdown(f"**{outcome.sentence}**")
+    st.plotly_chart(to_plotly(outcome.chart), key="chart-global-sensitivity",
+                    config={"displaylogo": False})
+    st.caption(outcome.chart.caption)
+    with st.expander("What moves each headline KPI, and the range of each assumption"):
+        st.markdown(outcome.table_html, unsafe_allow_html=True)
+    columns = st.columns(len(outcome.downloads))
+    for column, (name, data) in zip(columns, outcome.downloads.items(), strict=True):
+        column.download_button(name, data, file_name=name,
+                               mime="text/html" if name.endswith(".html") else "text/csv",
+                               key=f"download-assumptions-{name}", on_click="ignore",
+                               width="stretch")
 
 
 def _headline(outcome: "whatif.Outcome") -> None:

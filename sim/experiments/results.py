@@ -20,6 +20,8 @@ from tipkit import outputs
 from tipkit.sim.experiments.designs import Comparison, Replicated, Sweep
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.experiments.replications import summary_table
+from tipkit.sim.experiments import sensitivity
+from tipkit.sim.experiments.sensitivity import GlobalSensitivity
 from tipkit.sim.model.scenario import Scenario
 from tipkit.errors import UserError
 
@@ -56,6 +58,33 @@ def write_scenarios(folder: Path, scenarios: dict[str, Scenario], sources: dict[
         outputs.write_yaml(sub / f"{stem}.yaml", scenario.to_mapping())
         if name in sources:
             outputs.write_text(sub / f"{stem}.source.yaml", sources[name])
+
+
+def write_sensitivity(folder, result: GlobalSensitivity, meta: dict, sources: dict[str, str]
+                      ) -> Path:
+    """A global sensitivity folder: every assumption and its range (factors.csv), the Morris
+    design (design.csv), each point's KPIs (points.csv: means; replications.csv: each run),
+    the indices (indices.csv) and the ranking in run.json."""
+    folder = outputs.prepare_folder(folder)
+    p = result.plan
+    factors = [f.row() for f in p.factors] + [{**p.design_factors[-1].row(),
+                                                "range": "which simulated days are drawn"}]
+    outputs.write_csv(folder / "factors.csv", pd.DataFrame(factors))
+    outputs.write_csv(folder / "design.csv", p.design)
+    outputs.write_csv(folder / "points.csv", result.points)
+    outputs.write_csv(folder / "replications.csv", result.replications)
+    outputs.write_csv(folder / "indices.csv", result.indices)
+    write_scenarios(folder, p.scenarios, sources)
+    outputs.write_json(folder / RUN_FILE, {
+        "kind": "sensitivity", "scenarios": list(p.scenarios),
+        "method": sensitivity.METHOD, "levels": sensitivity.LEVELS,
+        "trajectories": p.trajectories, "points": len(p.design) - 1,
+        "factors_varied": len(p.varied), "varied": sensitivity.VARIED,
+        "replications": p.replications,
+        "nominal_replications": p.nominal_replications, "runs": p.runs,
+        "ranking": result.ranking, "ranking_held": result.held,
+        "ranking_judged": result.judged, "sentence": result.sentence(), **meta})
+    return folder
 
 
 def write_run(folder, scenario: Scenario, rep: Replicated, meta: dict, source: str = "") -> Path:

@@ -9,12 +9,13 @@ from typing import Callable
 
 import pandas as pd
 
-from tipkit.sim.experiments import results
+from tipkit.sim.experiments import results, sensitivity
 from tipkit.sim.experiments.designs import (Comparison, Sweep, compare, most_trained, replicate, sweep,
                              training_sensitivity)
 from tipkit.sim.model.population import VictimPopulation, load_population
 from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.experiments.replications import summary_table
+from tipkit.sim.experiments.warmup import check_warmups
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.scenario_files import load_scenario, scenario_source
 from tipkit.errors import UserError
@@ -58,11 +59,13 @@ def run_scenario(path, *, replications="30", seed: int = 1, out=None, population
     `log_travellers` also writes travellers.csv: one row per traveller of replication 0."""
     loaded = load([path], population_dir, warn)
     (name, scenario), = loaded.scenarios.items()
+    checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
     rep = replicate(loaded.scenarios, loaded.population, seed, _replications(replications),
                     precision=precision, budget=budget, workers=workers, scheduler=scheduler,
                     progress=progress)
     folder = results.write_run(out or Path("runs") / Path(path).stem, scenario, rep,
-                               results.provenance(loaded.population, seed), loaded.sources[name])
+                               {**results.provenance(loaded.population, seed), **checked},
+                               loaded.sources[name])
     if log_travellers:
         write_travellers_log(folder / "travellers.csv", scenario, loaded.population, seed)
     return summary_table(rep.tables[name]), folder
@@ -113,14 +116,15 @@ def compare_scenarios(paths, *, replications="30", seed: int = 1, out=None,
                       warn: Warn | None = None) -> tuple[Comparison, Path]:
     """`tipkit sim compare`: paired differences of each scenario against the first."""
     loaded = load(paths, population_dir, warn)
+    checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}
     result = compare(loaded.scenarios, loaded.population, seed, _replications(replications),
                      precision=precision, budget=budget, **where)
     sens = _sensitivity(loaded, seed, result.replicated.replications, where) if sensitivity \
         else None
     folder = results.write_comparison(out or Path("runs") / "compare", loaded.scenarios, result,
-                                      results.provenance(loaded.population, seed),
-                                      loaded.sources, sens)
+                                      {**results.provenance(loaded.population, seed),
+                                       **checked}, loaded.sources, sens)
     return result, folder
 
 
@@ -131,6 +135,7 @@ def sweep_scenario(path, axes: dict[str, list], *, replications: int = 30, seed:
     """`tipkit sim sweep`: every combination of the varied values, one results table."""
     loaded = load([path], population_dir, warn)
     (name, base), = loaded.scenarios.items()
+    checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}
     result = sweep(base, axes, loaded.population, seed, replications, **where)
     sens = None
@@ -142,9 +147,54 @@ def sweep_scenario(path, axes: dict[str, list], *, replications: int = 30, seed:
             sens = training_sensitivity(base, cells[trained], loaded.population, seed,
                                         min(replications, 20), **where)
     folder = results.write_sweep(out or Path("runs") / "sweep", base, result,
-                                 results.provenance(loaded.population, seed),
+                                 {**results.provenance(loaded.population, seed), **checked},
                                  loaded.sources[name], sens, replications)
     return result, folder
+
+
+@dataclass
+class SensitivityPlan:
+    """A global sensitivity run loaded and designed, ready to run (the CLI shows its size)."""
+    loaded: Loaded
+    plan: sensitivity.Plan
+    warmup: dict
+
+
+def plan_sensitivity(paths, *, samples: int = 8, replications: int = 2, seed: int = 1,
+                     population_dir=None, workers=None, scheduler=None,
+                     warn: Warn | None = None) -> SensitivityPlan:
+    """`tipkit sim sensitivity`, first half: load the scenarios, find their assumptions and
+    lay out the Morris design (`samples` trajectories)."""
+    loaded = load(paths, population_dir, warn)
+    checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
+    designed = sensitivity.plan(loaded.scenarios, loaded.sources, trajectories=samples,
+                                replications=replications, seed=seed)
+    return SensitivityPlan(loaded, designed, checked)
+
+
+def run_sensitivity(planned: SensitivityPlan, *, out=None, workers=None, scheduler=None,
+                    progress=None) -> tuple[sensitivity.GlobalSensitivity, Path]:
+    """`tipkit sim sensitivity`, second half: run every option at every point, write the
+    folder."""
+    loaded = planned.loaded
+    result = sensitivity.run(planned.plan, loaded.population, workers=workers,
+                             scheduler=scheduler, progress=progress)
+    folder = results.write_sensitivity(
+        out or Path("runs") / "sensitivity", result,
+        {**results.provenance(loaded.population, planned.plan.seed), **planned.warmup},
+        loaded.sources)
+    return result, folder
+
+
+def warmup_checks(loaded: Loaded, seed: int, warn: Warn | None, **where) -> dict:
+    """MSER-5 on each scenario that needs a warm-up (see sim.experiments.warmup): a warning
+    for each one too short, and the checks for run.json."""
+    checks = check_warmups(loaded.scenarios, loaded.population, seed, **where)
+    for check in checks.values():
+        message = check.message()
+        if message and warn is not None:
+            warn(message)
+    return {"warmup": {name: c.as_dict() for name, c in checks.items()}} if checks else {}
 
 
 def _sensitivity(loaded: Loaded, seed: int, replications: int, where: dict):
