@@ -17,3 +17,15 @@ def follow(job: Job) -> None:
         else:
             st.rerun()
     progress()
+
+
+def finished(job: Job):
+    """The job's result once it has ended well, else None: while it runs its progress is
+    drawn, and if it failed its one-line error is shown."""
+    if job.running:
+        follow(job)
+        return None
+    if job.error:
+        st.error(job.error)
+        return None
+    return job.result

@@ -8,7 +8,7 @@ import streamlit as st
 from tipkit.app import releases, settings, whatif
 from tipkit.app.jobs import Job
 from tipkit.app.releases import DEFAULT_RELEASE
-from tipkit.app.screens.job_progress import follow
+from tipkit.app.screens.job_progress import finished
 from tipkit.sim.report.charts import to_plotly
 from tipkit.sim.model.population import load_population
 from tipkit.sim.model.scenario_files import load_scenario
@@ -122,12 +122,9 @@ def _results(current) -> None:
         return
     if job.running:
         st.subheader("Running")
-        follow(job)
+    outcome: whatif.Outcome = finished(job)
+    if outcome is None:
         return
-    if job.error:
-        st.error(job.error)
-        return
-    outcome: whatif.Outcome = job.result
     r = outcome.request
     st.subheader("Results")
     changed = whatif.describe_changes(r.base, whatif.lever_values(r.option))
@@ -180,15 +177,9 @@ def _assumptions(current, config) -> None:
                                                     advance=advance),
             "laying out the sample points")
         st.rerun()
-    if job is None:
+    outcome: whatif.AssumptionsOutcome = finished(job) if job is not None else None
+    if outcome is None:
         return
-    if job.running:
-        follow(job)
-        return
-    if job.error:
-        st.error(job.error)
-        return
-    outcome: whatif.AssumptionsOutcome = job.result
     r = outcome.request
     st.caption(f"{r.option.name} against {r.base.name}, {outcome.samples} trajectories, "
                f"seed {r.seed}.")
