@@ -12,7 +12,7 @@ difference, so a few replications per point suffice.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import numpy as np
@@ -191,17 +191,13 @@ def _ranged(factor: Factor, spec, stated, scenario: str) -> Factor:
         if not low <= value <= high:
             raise UserError(f"{scenario}: {factor.key}: range {low:g}-{high:g} does not "
                             f"include the value {value:g}")
-        return _replace(factor, low=low, high=high, range_from="scenario")
+        return replace(factor, low=low, high=high, range_from="scenario")
     if value == 0:
-        return _replace(factor, left="zero")
+        return replace(factor, left="zero")
     low, high = value * (1 - SPREAD), value * (1 + SPREAD)
     clipped = max(low, lo_bound), min(high, hi_bound)
     note = f"+-{SPREAD:.0%}" + (", clipped" if clipped != (low, high) else "")
-    return _replace(factor, low=_tidy(clipped[0]), high=_tidy(clipped[1]), range_from=note)
-
-
-def _replace(factor: Factor, **changes) -> Factor:
-    return Factor(**{**{f.name: getattr(factor, f.name) for f in fields(Factor)}, **changes})
+    return replace(factor, low=_tidy(clipped[0]), high=_tidy(clipped[1]), range_from=note)
 
 
 def _field(dotted: str):
