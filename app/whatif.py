@@ -14,6 +14,7 @@ import yaml
 
 from tipkit.sim.report.charts import Chart
 from tipkit.sim.experiments.designs import compare, most_trained, training_sensitivity
+from tipkit.sim.experiments.warmup import check_warmups
 from tipkit.sim.model.kpis import KPI_BY_NAME
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.model.queueing import offered_utilisation
@@ -209,6 +210,7 @@ class Outcome:
     answer_html: str                 # the report's plain-language answer
     charts: list[Chart]
     downloads: dict[str, bytes] = field(default_factory=dict)   # file name -> contents
+    warmup_warnings: list[str] = field(default_factory=list)    # warm-ups too short (MSER-5)
 
     def headline(self) -> list[dict]:
         """The key KPIs: base and option with intervals, the paired difference and verdict."""
@@ -285,6 +287,8 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
     scenarios = request.scenarios()
     if len(scenarios) < 2:
         raise UserError("the option needs its own name to be compared with the base")
+    advance(0.0, "checking the warm-up")
+    checks = check_warmups(scenarios, population, request.seed, workers=request.workers)
     where = {"workers": request.workers, "progress": progress}
     result = compare(scenarios, population, request.seed, request.replications, **where)
     sensitivity = None
@@ -297,8 +301,10 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
     advance(0.92, "writing the report")
     sources = _sources(request)
     with tempfile.TemporaryDirectory(prefix="tipkit-app-") as tmp:
-        folder = results.write_comparison(Path(tmp) / "results", scenarios, result,
-                                          results.provenance(population, request.seed),
+        meta = results.provenance(population, request.seed)
+        if checks:
+            meta["warmup"] = {name: c.as_dict() for name, c in checks.items()}
+        folder = results.write_comparison(Path(tmp) / "results", scenarios, result, meta,
                                           sources, sensitivity)
         report = write_report(folder, folder / "report.html")
         charts, answer = report_charts(folder)
@@ -308,7 +314,9 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
     downloads[f"{_slug(request.option.name)}.yaml"] = option_yaml(
         request.base, request.base_path.name, request.option).encode("utf-8")
     advance(1.0, "done")
-    return Outcome(request, result.summaries, result.differences, answer, charts, downloads)
+    warnings = [c.message() for c in checks.values() if c.message()]
+    return Outcome(request, result.summaries, result.differences, answer, charts, downloads,
+                   warnings)
 
 
 @dataclass

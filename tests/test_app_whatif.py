@@ -186,3 +186,22 @@ def test_varying_every_assumption_gives_the_chart_the_sentence_and_the_files(tmp
     factors = pd.read_csv(pd.io.common.BytesIO(outcome.downloads["factors.csv"]))
     held = factors.set_index("factor").loc["training.specialist_share"]
     assert not held.varied and "choice under study" in held.why_not_varied
+
+
+def test_a_warm_up_too_short_is_a_warning_on_the_page_and_in_the_report(tmp_path):
+    flat = ", ".join(["1"] * 24)
+    base_file = tmp_path / "filling.yaml"
+    base_file.write_text(
+        f"name: filling\narrivals: {{pattern: hourly, daily_volume: 1500, hourly_profile: "
+        f"[{flat}]}}\nvictims: {{share: 0.1, transport: [bus, train, plane, other]}}\n"
+        "officers: 6\ntraining: {specialist_share: 1.0}\nsecondary: {specialists: 6}\n"
+        "shelter:\n  beds: 80\n"
+        "  occupied_at_start: 0\n  stay_days: {distribution: exponential, mean: 0.5}\n"
+        "run: {days: 5, warmup_hours: 0}\n")
+    base = load_scenario(base_file)
+    option = whatif.option_from(base, dict(whatif.lever_values(base), officers=7))
+    request = whatif.Request(base, base_file, option, replications=2, seed=1, workers=1)
+    outcome = whatif.run(request, load_population(ROOT / "releases" / "iom-2018"))
+    assert len(outcome.warmup_warnings) == 2
+    assert all("set run.warmup_hours to" in m for m in outcome.warmup_warnings)
+    assert b"Warm-up check (MSER-5" in outcome.downloads["report.html"]

@@ -132,6 +132,8 @@ def _results(current) -> None:
                f"{r.replications} replications each, seed {r.seed}.")
     if current is not None and (current.option != r.option or current.base != r.base):
         st.warning("The levers have moved since this run: press Run to update the results.")
+    for message in outcome.warmup_warnings:
+        st.warning(f"Warm-up: {message}.")
     _headline(outcome)
     st.markdown("#### In plain words")
     st.markdown(outcome.answer_html, unsafe_allow_html=True)
