@@ -207,7 +207,8 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
 
 @sim.command()
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
-@click.argument("options", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("options", nargs=-1, metavar="[OPTION_SCENARIO]...",
+                type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--samples", type=click.IntRange(2), default=8, show_default=True,
               help="Morris trajectories: each costs one sample point per varied assumption "
                    "plus one. More narrow the intervals of the indices.")
@@ -229,8 +230,8 @@ def sensitivity(scenario, options, samples, replications, seed, out, population_
     clipped to the values the key can take. Varied: probabilities, rates, strengths and the
     medians of durations; counts, lists, choices, run settings and the options' own choices
     are not. Morris elementary effects (SALib) rank the assumptions for each headline KPI;
-    OPTIONS are run at every sample point on the same replication seeds, and the output says
-    how often their ranking on identification holds.
+    SCENARIO and each OPTION_SCENARIO run at every sample point on the same replication seeds,
+    and the output says how often their ranking on identification holds.
 
     Writes factors.csv, design.csv, points.csv, replications.csv, indices.csv and run.json.
 
