@@ -78,14 +78,20 @@ def report_content(results: ResultFolder) -> ReportContent:
     ) if c is not None]
     reps = _replications_text(results.meta).rstrip(".").replace(" per option", " each")
     answer = _answer(options, baseline, differences, sensitivity, reps)
+    answer += _cost_sentence(options, baseline, differences)
     return ReportContent(options, baseline, differences, sensitivity, chart_list, answer)
 
 
 def write_report(folder, out) -> Path:
-    """Read a results folder (compare, sweep or run) and write the report and its PNGs."""
+    """Read a results folder (compare, sweep, run, national or optimise) and write the report
+    and its PNGs."""
     results = read_results(folder)
     out = Path(out)
     outputs.prepare_folder(out.parent)
+    if results.kind in ("national", "optimise"):
+        from tipkit.sim.report.budget_page import write_budget_report
+
+        return write_budget_report(results, out)
     content = report_content(results)
     options, baseline = content.options, content.baseline
     differences, sensitivity = content.differences, content.sensitivity
@@ -336,6 +342,27 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
     return " ".join(text)
 
 
+def _cost_sentence(options: list[Option], baseline: Option, differences: dict) -> str:
+    """What the option that identifies the most costs per additional victim identified."""
+    from tipkit.sim.experiments.cost_effectiveness import BORDER_COST, cost_per_additional_victim
+
+    if not differences or "cost_per_day" not in baseline.replications.columns:
+        return ""
+    gains = {name: d.set_index("kpi").loc["identification_rate"].difference
+             for name, d in differences.items()}
+    name = max(gains, key=lambda n: gains[n] if math.isfinite(gains[n]) else -math.inf)
+    option = next(o for o in options if o.name == name)
+    currency = baseline.scenario.costs.currency
+    words = []
+    for cost, whose in (("cost_per_day", "counting the shelter"), (BORDER_COST,
+                                                                   "the border agency's")):
+        row = cost_per_additional_victim(baseline.replications, option.replications,
+                                         baseline.days, option.days, currency, cost)
+        words.append(f"{whose}: {row['verdict']}")
+    return (f" What <b>{html.escape(name)}</b> costs per additional victim identified, "
+            + "; ".join(html.escape(w) for w in words) + ".")
+
+
 def _listing(names: list[str], most: int = 5) -> str:
     shown = "; ".join(html.escape(n) for n in names[:most])
     return shown + (f" and {len(names) - most} more (see the table)" if len(names) > most
@@ -400,6 +427,12 @@ def _assumptions_html(results: ResultFolder, options: list[Option]) -> str:
     return ("<table class=\"assumptions\"><thead><tr><th>Scenario key</th><th>Value</th>"
             "<th>Why (from the scenario file)</th></tr></thead><tbody>" + "".join(rows) +
             "</tbody></table>")
+
+
+def _costs_html(results: ResultFolder) -> str:
+    from tipkit.sim.report.budget_page import cost_flags_html
+
+    return cost_flags_html(results.sources)
 
 
 def _options_table(options: list[Option], differences: dict, baseline: Option) -> str:
@@ -575,6 +608,8 @@ Results folder: <code>{html.escape(str(results.folder))}</code>.</p>
 {by_key.get('referrals', '')}
 <h2>False referrals</h2>
 {by_key.get('false-referrals', '')}
+<h2>Costs: sourced and assumed</h2>
+{_costs_html(results)}
 <h2>The assumptions that drive the answer</h2>
 <div class="assumption-box"><p><b>Training effects are assumptions.</b> No published study
 measures how many more victims trained officers identify; evaluations count people trained, not
