@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from tipkit.sim.experiments.budget_runs import cost_today, currency, load_base
+from tipkit.sim.experiments.budget_runs import load_base
+from tipkit.sim.experiments.decisions import cost_today, currency
 from tipkit.sim.model.national import NationalScenario, is_national_file
 from tipkit.sim.report.charts import Chart
 

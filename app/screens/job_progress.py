@@ -17,3 +17,20 @@ def follow(job: Job) -> None:
         else:
             st.rerun()
     progress()
+
+
+def finished_result(key: str, idle: str, running: str):
+    """The result of the page's background job under `key` once it has finished, else None:
+    `idle` is shown before any job, progress while it runs, its one-line error if it failed."""
+    job = st.session_state.get(key)
+    if job is None:
+        st.info(idle)
+        return None
+    if job.running:
+        st.subheader(running)
+        follow(job)
+        return None
+    if job.error:
+        st.error(job.error)
+        return None
+    return job.result

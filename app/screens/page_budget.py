@@ -7,7 +7,7 @@ import streamlit as st
 from tipkit.app import budget, releases, settings
 from tipkit.app.jobs import Job
 from tipkit.app.releases import DEFAULT_RELEASE
-from tipkit.app.screens.job_progress import follow
+from tipkit.app.screens.job_progress import finished_result
 from tipkit.sim.report.charts import to_plotly
 from tipkit.errors import UserError
 
@@ -85,19 +85,12 @@ def _inputs(paths, config) -> None:
 
 
 def _results() -> None:
-    job = st.session_state.get(JOB)
-    if job is None:
-        st.info("Choose a scenario, enter the extra money a year and what may change, then "
-                "press **Find the best mix**. A national search takes a few minutes.")
+    outcome: budget.BudgetOutcome = finished_result(
+        JOB, "Choose a scenario, enter the extra money a year and what may change, then "
+             "press **Find the best mix**. A national search takes a few minutes.",
+        "Searching")
+    if outcome is None:
         return
-    if job.running:
-        st.subheader("Searching")
-        follow(job)
-        return
-    if job.error:
-        st.error(job.error)
-        return
-    outcome: budget.BudgetOutcome = job.result
     st.subheader("The answer")
     st.markdown(outcome.answer_html, unsafe_allow_html=True)
     columns = st.columns(len(outcome.downloads))

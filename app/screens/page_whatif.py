@@ -8,7 +8,7 @@ import streamlit as st
 from tipkit.app import releases, settings, whatif
 from tipkit.app.jobs import Job
 from tipkit.app.releases import DEFAULT_RELEASE
-from tipkit.app.screens.job_progress import follow
+from tipkit.app.screens.job_progress import finished_result
 from tipkit.sim.report.charts import to_plotly
 from tipkit.sim.model.population import load_population
 from tipkit.sim.model.scenario_files import load_scenario
@@ -113,19 +113,12 @@ def _levers(paths, config) -> "whatif.Request | None":
 
 
 def _results(current) -> None:
-    job = st.session_state.get(JOB)
-    if job is None:
-        st.info("Choose a base scenario, move the levers on the left and press **Run**. "
-                "A first run of 20 replications takes a few seconds.")
+    outcome: whatif.Outcome = finished_result(
+        JOB, "Choose a base scenario, move the levers on the left and press **Run**. "
+             "A first run of 20 replications takes a few seconds.",
+        "Running")
+    if outcome is None:
         return
-    if job.running:
-        st.subheader("Running")
-        follow(job)
-        return
-    if job.error:
-        st.error(job.error)
-        return
-    outcome: whatif.Outcome = job.result
     r = outcome.request
     st.subheader("Results")
     changed = whatif.describe_changes(r.base, whatif.lever_values(r.option))

@@ -13,9 +13,9 @@ import yaml
 from tipkit import outputs
 from tipkit.sim.experiments import results
 from tipkit.sim.experiments.national_results import national_mapping
-from tipkit.sim.experiments.optimise import (Optimum, decision_space, optimise, parse_budget,
-                                             parse_constraint, parse_decision)
-from tipkit.sim.model.costs import border_cost_per_year
+from tipkit.sim.experiments.decisions import (cost_today, currency, decision_space,
+                                              parse_budget, parse_constraint, parse_decision)
+from tipkit.sim.experiments.optimise import Optimum, optimise
 from tipkit.sim.model.fields import changed_keys, get_dotted
 from tipkit.sim.model.national import NationalScenario, is_national_file, load_national
 from tipkit.sim.model.population import load_population
@@ -27,18 +27,6 @@ KIND = "optimise"
 
 def load_base(path) -> Scenario | NationalScenario:
     return load_national(path) if is_national_file(path) else load_scenario(path)
-
-
-def cost_today(base) -> float:
-    """The border agency's cost a year of the scenario as it stands."""
-    if isinstance(base, NationalScenario):
-        return sum(border_cost_per_year(p.scenario) for p in base.points)
-    return border_cost_per_year(base)
-
-
-def currency(base) -> str:
-    scenario = base.points[0].scenario if isinstance(base, NationalScenario) else base
-    return scenario.costs.currency
 
 
 def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 1, out=None,

@@ -94,8 +94,8 @@ def cost_verdict(row: dict) -> str:
     cost = row["extra_cost_per_day"]
     gain = (f"{found:+.2f} victims identified a day (95% CI {lo:+.2f} to {hi:+.2f})"
             if math.isfinite(lo) else f"{found:+.2f} victims identified a day")
-    spend = (f"costs {_money(cost, cur)} a day more" if cost > 0 else
-             f"saves {_money(-cost, cur)} a day" if cost < 0 else "costs the same")
+    spend = (f"costs {money(cost, cur)} a day more" if cost > 0 else
+             f"saves {money(-cost, cur)} a day" if cost < 0 else "costs the same")
     if not math.isfinite(found) or not math.isfinite(cost):
         return "cost per additional victim: not defined in these runs"
     if not row["bounded"]:
@@ -107,12 +107,13 @@ def cost_verdict(row: dict) -> str:
         return f"identifies fewer victims ({gain}) and {spend}: no gain to pay for"
     if row["ci_high"] <= 0:
         return f"identifies more victims ({gain}) and {spend}"
-    return (f"{_money(row['cost_per_additional_victim'], cur)} per additional victim identified "
-            f"(95% CI {_money(row['ci_low'], cur)} to {_money(row['ci_high'], cur)}, Fieller; "
+    return (f"{money(row['cost_per_additional_victim'], cur)} per additional victim identified "
+            f"(95% CI {money(row['ci_low'], cur)} to {money(row['ci_high'], cur)}, Fieller; "
             f"{gain}; the option {spend})")
 
 
-def _money(x: float, currency: str) -> str:
+def money(x: float, currency: str) -> str:
+    """An amount as a policymaker reads it: GBP 1,234 (a dash when not defined)."""
     if not math.isfinite(x):
         return "-"
     return f"{'-' if x < 0 else ''}{currency} {abs(x):,.0f}"

@@ -12,9 +12,6 @@ from tipkit.sim.model.scenario import LEVELS, Scenario
 DAYS_A_YEAR = 365.0
 HOURS_A_DAY = 24
 
-# the KPIs this module adds to every replication (sim.model.kpis lists their labels)
-COST_KPIS = ("cost_per_day", "cost_border_per_day", "cost_shelter_per_day")
-
 
 def officer_hours_a_day(s: Scenario) -> float:
     """Desk officer shift-hours in a day: the officers on duty in each hour (night shift aware)."""

@@ -12,9 +12,11 @@ from pathlib import Path
 import pandas as pd
 
 from tipkit import outputs
+from tipkit.sim.experiments.cost_effectiveness import money
 from tipkit.sim.experiments.results import ResultFolder, read_results
 from tipkit.sim.report import charts
 from tipkit.sim.report.charts import Chart, Series
+from tipkit.sim.report.page import source_lines
 from tipkit.sim.report.tables import format_value, kpi_label
 
 WORDS = {"specialist_officers": "specialist-trained officers",
@@ -34,12 +36,7 @@ def cost_status(sources: list[str]) -> list[dict]:
     found: dict[str, dict] = {}
     for source in sources:
         inside = False
-        for line in source.splitlines():
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            indent = len(line) - len(line.lstrip())
-            body, _, comment = line.partition("#")
-            key, _, value = body.strip().partition(":")
+        for indent, key, value, comment in source_lines(source):
             if indent == 0:
                 inside = key.strip() == "costs"
                 continue
@@ -105,9 +102,9 @@ def optimise_answer(results: ResultFolder, markup: bool = True) -> str:
     ranking = results.tables.get("ranking", pd.DataFrame())
     national = meta.get("national")
     rate_word = "Nationally it identifies" if national else "It identifies"
-    budget = (f"Within a budget of {_money(meta['budget'], cur)} a year for the border agency "
+    budget = (f"Within a budget of {money(meta['budget'], cur)} a year for the border agency "
               f"(staff, training, e-gates, secondary inspection; today "
-              f"{_money(meta['cost_today'], cur)})")
+              f"{money(meta['cost_today'], cur)})")
     limits = meta.get("constraints") or []
     if meta.get("best") is None:
         return (f"{budget}, no option meets every constraint ({esc('; '.join(limits))}). "
@@ -116,7 +113,7 @@ def optimise_answer(results: ResultFolder, markup: bool = True) -> str:
     text = [f"{budget}, the best option is: {b(describe(meta['best_changes']))}."]
     text.append(f"{rate_word} {_per100(best.identification_rate)} of every 100 trafficking "
                 f"victims who cross (95% CI {_per100(best.ci_low)} to {_per100(best.ci_high)}) "
-                f"and costs {_money(best.cost_per_year, cur)} a year.")
+                f"and costs {money(best.cost_per_year, cur)} a year.")
     vs_today = _row(ranking, "best - today")
     if vs_today is not None:
         text.append(
@@ -124,12 +121,12 @@ def optimise_answer(results: ResultFolder, markup: bool = True) -> str:
             f"{_signed100(vs_today.difference)} per 100 victims (paired 95% CI "
             f"{_signed100(vs_today.ci_low)} to {_signed100(vs_today.ci_high)}), "
             f"{vs_today.extra_identified_per_day:+.2f} victims identified a day, for "
-            f"{_money(abs(vs_today.extra_cost_per_year), cur)} a year "
+            f"{money(abs(vs_today.extra_cost_per_year), cur)} a year "
             f"{'more' if vs_today.extra_cost_per_year >= 0 else 'less'}"
-            + (f": {_money(vs_today.border_cost_per_additional_victim, cur)} of border-agency "
+            + (f": {money(vs_today.border_cost_per_additional_victim, cur)} of border-agency "
                f"spending per additional victim identified (95% CI "
-               f"{_money(vs_today.border_cost_ci_low, cur)} to "
-               f"{_money(vs_today.border_cost_ci_high, cur)}, Fieller)."
+               f"{money(vs_today.border_cost_ci_low, cur)} to "
+               f"{money(vs_today.border_cost_ci_high, cur)}, Fieller)."
                if math.isfinite(vs_today.border_cost_per_additional_victim) else
                ": the cost per additional victim is not defined, since the gain's interval "
                "includes zero."))
@@ -242,7 +239,7 @@ def national_answer(results: ResultFolder) -> str:
             f"replications, every option meeting the same travellers). Nationally, officers "
             f"identify {_per100(rate['mean'])} of every 100 trafficking victims who cross "
             f"(95% CI {_per100(rate.ci_low)} to {_per100(rate.ci_high)}), about "
-            f"{per_day['mean']:.1f} a day, at a cost of {_money(cost['mean'], cur)} a day "
+            f"{per_day['mean']:.1f} a day, at a cost of {money(cost['mean'], cur)} a day "
             f"(border agency and shelter); at the worst point the 95th percentile desk wait is "
             f"{worst['mean']:.1f} minutes."]
     point_table = results.tables["points"]
@@ -369,7 +366,7 @@ def _options_html(results: ResultFolder, most: int = 15) -> str:
     for _, r in options.head(most).iterrows():
         extra = "".join(f"<td>{r[c]:.1f}</td>" for c in limits)
         rows.append(f"<tr><td>{html.escape(describe(_changes(r, options)))}</td>"
-                    f"<td>{_money(r.cost_per_year, cur)}</td><td>{_per100(r.identification_rate)}"
+                    f"<td>{money(r.cost_per_year, cur)}</td><td>{_per100(r.identification_rate)}"
                     f" <small>({_per100(r.ci_low)} to {_per100(r.ci_high)})</small></td>"
                     f"<td>{int(r.replications)}</td>{extra}<td>{html.escape(str(r.fate))}</td>"
                     f"</tr>")
@@ -432,13 +429,6 @@ def _row(table: pd.DataFrame, comparison: str):
         return None
     rows = table[table.comparison == comparison]
     return rows.iloc[0] if len(rows) else None
-
-
-def _money(x: float, currency: str, signed: bool = False) -> str:
-    if x is None or not math.isfinite(x):
-        return "-"
-    sign = ("+" if x >= 0 else "-") if signed else ("-" if x < 0 else "")
-    return f"{sign}{currency} {abs(x):,.0f}"
 
 
 def _number(x) -> str:

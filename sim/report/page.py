@@ -386,16 +386,21 @@ def _ci100(o: Option, kpi: str) -> str:
     return f"{100 * lo:.0f} to {100 * hi:.0f}" if math.isfinite(lo) else "not available"
 
 
+def source_lines(source: str):
+    """(indent, key, value, comment) of each line of a scenario's text that holds a key."""
+    for line in source.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        body, _, comment = line.partition("#")
+        key, _, value = body.strip().partition(":")
+        yield len(line) - len(line.lstrip()), key, value, comment
+
+
 def assumptions_in(source: str) -> list[tuple[str, str, str]]:
     """(dotted key, value, note) for every value marked `# assumption` in a scenario's text,
     including values inside a section marked so."""
     found, stack, seen = [], [], set()
-    for line in source.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        indent = len(line) - len(line.lstrip())
-        body, _, comment = line.partition("#")
-        key, _, value = body.strip().partition(":")
+    for indent, key, value, comment in source_lines(source):
         while stack and stack[-1][0] >= indent:
             stack.pop()
         marked = "assumption" in comment
