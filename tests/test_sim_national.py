@@ -190,3 +190,17 @@ def test_shipped_national_scenario_cites_every_value_and_routes_every_mode():
         text = path.read_text()
         assert text.startswith("# Question:"), path.name
         assert _leaf_lines_without_source(text.replace("kind: national", "")) == [], path.name
+
+
+@pytest.mark.slow
+def test_a_national_run_on_a_dask_cluster_gives_the_local_results(tmp_path, population):
+    """The points' own legs travel to the workers as one mapping; the results are the same."""
+    from distributed import LocalCluster
+
+    national = load_national(write_network(tmp_path))
+    local = run_nationals({"n": national}, population, 4, 3, workers=1)["n"].table
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        remote = run_nationals({"n": national}, population, 4, 3,
+                               scheduler=cluster.scheduler_address)["n"].table
+    pd.testing.assert_frame_equal(local, remote)
