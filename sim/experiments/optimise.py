@@ -201,8 +201,10 @@ def _best(means: np.ndarray, allowed: np.ndarray, cost: np.ndarray) -> int | Non
 
 def _judge(sims: Simulations, options: np.ndarray, n: int, constraints: list[Constraint],
            t: float):
-    """Per option: clearly breaks a constraint, clearly meets all, meets all by the mean; and
-    each constraint's (worst point's) mean."""
+    """Per option: clearly breaks a constraint (`t`: the screening bound, since breaking drops
+    an option), clearly meets all (its own 95% interval: meeting only makes an option a
+    reference to screen against, or lets the search stop), meets all by the mean; and each
+    constraint's (worst point's) mean."""
     k = len(options)
     bad, sure, by_mean = np.zeros(k, bool), np.ones(k, bool), np.ones(k, bool)
     values = {}
@@ -211,15 +213,15 @@ def _judge(sims: Simulations, options: np.ndarray, n: int, constraints: list[Con
             finite = np.where(np.isfinite(series), series, np.nan)
             mean = np.nanmean(finite, axis=1)
             count = np.sum(np.isfinite(finite), axis=1)
-            half = t * np.nanstd(finite, axis=1, ddof=1) / np.sqrt(np.maximum(count, 1))
-            low, high = (mean - half, mean + half)
+            se = np.nanstd(finite, axis=1, ddof=1) / np.sqrt(np.maximum(count, 1))
+            own = _scipy_stats.t.ppf(0.975, np.maximum(count - 1, 1))
             if c.at_most:
-                bad |= low > c.limit
-                sure &= high <= c.limit
+                bad |= mean - t * se > c.limit
+                sure &= mean + own * se <= c.limit
                 by_mean &= mean <= c.limit
             else:
-                bad |= high < c.limit
-                sure &= low >= c.limit
+                bad |= mean + t * se < c.limit
+                sure &= mean - own * se >= c.limit
                 by_mean &= mean >= c.limit
             values.setdefault(c.label, (c.at_most, []))[1].append(mean)
     # each constraint's value at its worst point
