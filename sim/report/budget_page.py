@@ -79,6 +79,8 @@ def describe(changes: dict) -> str:
         point, _, key = label.partition(".") if _is_point_label(label, changes) else ("", "",
                                                                                       label)
         words = WORDS.get(key, key.replace("_", " "))
+        if value == 1 and words.endswith("s"):
+            words = words[:-1].replace("officers", "officer")
         by_point.setdefault(point, []).append(f"{_number(value)} {words}")
     parts = [f"{p}: {', '.join(v)}" if p else ", ".join(v) for p, v in by_point.items()]
     return "; ".join(parts)
@@ -131,7 +133,7 @@ def optimise_answer(results: ResultFolder, markup: bool = True) -> str:
                ": the cost per additional victim is not defined, since the gain's interval "
                "includes zero."))
     if limits:
-        worst = "; ".join(f"{esc(label)}: {best[label]:.1f}" for label in limits
+        worst = "; ".join(f"{esc(label)}: {best[label]:.1f} at the worst" for label in limits
                           if label in best.index and isinstance(best[label], float))
         text.append(f"It keeps every constraint by its mean ({worst})." if worst else
                     f"It keeps every constraint ({esc('; '.join(limits))}).")
@@ -173,29 +175,32 @@ def _front_chart(results: ResultFolder) -> Chart:
     options = results.tables["options"]
     front = results.tables["front"]
     ok = options[options.meets_constraints]
-    kilo = 1e3
-    series = [Series("options simulated (meeting the constraints)",
-                     (ok.cost_per_year / kilo).tolist(), ok.identification_rate.tolist(),
-                     text=[describe(_changes(r, options)) for _, r in ok.iterrows()]),
-              Series("front: no cheaper option identifies more",
-                     (front.cost_per_year / kilo).tolist(), front.identification_rate.tolist(),
-                     front.ci_low.tolist(), front.ci_high.tolist(),
-                     text=[describe(_changes(r, options)) for _, r in front.iterrows()],
-                     emphasis=True)]
-    for role in ("best", "today"):
+    today, kilo = meta["cost_today"], 1e3
+
+    def extra(costs) -> list[float]:
+        return ((costs - today) / kilo).tolist()
+
+    series = [Series("options simulated (meeting the constraints)", extra(ok.cost_per_year),
+                     ok.identification_rate.tolist()),
+              Series("front: no cheaper option identifies more", extra(front.cost_per_year),
+                     front.identification_rate.tolist(), front.ci_low.tolist(),
+                     front.ci_high.tolist(), emphasis=True)]
+    for role, label in (("best", "the best option"), ("today", "today")):
         o = meta.get(role)
         if o is not None and (options.option == o).any():
             row = options[options.option == o].iloc[0]
-            series.append(Series(f"{role}: {describe(meta[f'{role}_changes'])}"[:90],
-                                 [row.cost_per_year / kilo], [row.identification_rate],
-                                 [row.ci_low], [row.ci_high], text=[role]))
+            series.append(Series(label, extra(pd.Series([row.cost_per_year])),
+                                 [row.identification_rate], [row.ci_low], [row.ci_high],
+                                 text=[label]))
     return Chart("front", "Identification against cost: the options within the budget",
-                 "points", f"Border agency cost a year ({meta['currency']} thousand)",
+                 "points", f"Extra border agency cost a year over today "
+                           f"({meta['currency']} thousand)",
                  "Share of victims identified", series, y_percent=True,
-                 vline=meta["budget"] / kilo, vline_label="budget",
+                 vline=(meta["budget"] - today) / kilo, vline_label="budget",
                  caption="Each dot is an option the search simulated (options dropped early "
                          "have fewer replications). The front joins the options that no "
-                         "cheaper option beats; bars are 95% confidence intervals.")
+                         "cheaper option beats; bars are 95% confidence intervals. The best "
+                         "option: " + describe(meta.get("best_changes") or {}) + ".")
 
 
 def _points_chart(results: ResultFolder, kpi: str, title: str, y_label: str,
