@@ -40,6 +40,8 @@ def test_decisions_constraints_and_budgets_read_as_typed():
 @pytest.mark.parametrize("call, problem", [
     (lambda: parse_decision("officers", None), "--decide officers: expected KEY=VALUES"),
     (lambda: parse_decision("air.officers=1..3", ["road"]), "a key is POINT.key"),
+    (lambda: parse_decision("specialists_officers=0..3", None),
+     "did you mean specialist_officers"),
     (lambda: parse_constraint("desk_wait<=4", None), "no KPI desk_wait"),
     (lambda: parse_constraint("desk_wait_p95=4", None), "expected KPI<=VALUE"),
     (lambda: parse_budget("lots", 1.0), "--budget must be an amount a year"),

@@ -4,6 +4,7 @@ built once and costed before anything is simulated."""
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -13,7 +14,7 @@ import numpy as np
 
 from tipkit.errors import UserError
 from tipkit.sim.model.costs import border_cost_per_year
-from tipkit.sim.model.fields import get_dotted
+from tipkit.sim.model.fields import get_dotted, suggest
 from tipkit.sim.model.kpis import KPI_BY_NAME
 from tipkit.sim.model.national import NationalScenario, deal_legs, routed_points
 from tipkit.sim.model.population import VictimPopulation
@@ -109,6 +110,9 @@ def parse_decision(spec: str, points: list[str] | None) -> Decision:
         if point not in points or not key:
             raise UserError(f"--decide {spec}: in a national scenario a key is POINT.key "
                             f"(points: {', '.join(points)})")
+    names = [f.name for f in dataclasses.fields(Scenario)] + list(OFFICER_KEYS)
+    if key.split(".")[0] not in names:
+        raise UserError(f"--decide {spec}: unknown key {key}{suggest(key.split('.')[0], names)}")
     return Decision(point, key, tuple(values))
 
 

@@ -310,7 +310,7 @@ def report_charts(results: ResultFolder) -> list[Chart]:
 
 def write_budget_report(results: ResultFolder, out: Path) -> Path:
     """The report of an optimise or national folder: HTML with charts embedded, PNGs beside."""
-    from tipkit.sim.report.page import PAGE_STYLE, CHECK_SCRIPT, _assumptions_html
+    from tipkit.sim.report.page import CHECK_SCRIPT, _assumptions_html, page_head
 
     chart_list = report_charts(results)
     if results.kind == "optimise":
@@ -333,15 +333,7 @@ def write_budget_report(results: ResultFolder, out: Path) -> Path:
         figures.append(f"<figure class=\"chart\" data-chart=\"{chart.key}\">{div}<figcaption>"
                        f"{html.escape(chart.caption)} <a href=\"{png.name}\">PNG</a>"
                        f"</figcaption></figure>")
-    import plotly.offline
-
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style>
-<script>{plotly.offline.get_plotlyjs()}</script></head>
-<body><main>
-<h1>{html.escape(title)}</h1>
+    page = f"""{page_head(title)}
 <p class="note">tipkit border-screening simulation. Results folder:
 <code>{html.escape(str(results.folder))}</code>.</p>
 <h2>The answer</h2>

@@ -565,10 +565,21 @@ window.addEventListener('load', function () {
 """
 
 
-def _page(results, options, baseline, differences, sensitivity, chart_list, out: Path,
-          answer: str) -> str:
+def page_head(title: str) -> str:
+    """The page up to its title: style and Plotly embedded, so that it opens offline."""
     import plotly.offline
 
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style>
+<script>{plotly.offline.get_plotlyjs()}</script></head>
+<body><main>
+<h1>{html.escape(title)}</h1>"""
+
+
+def _page(results, options, baseline, differences, sensitivity, chart_list, out: Path,
+          answer: str) -> str:
     figures = []
     for chart in chart_list:
         fig = charts.to_plotly(chart)
@@ -592,13 +603,7 @@ def _page(results, options, baseline, differences, sensitivity, chart_list, out:
         "training effects.</p>") if trained else (
         "<p>No option has trained officers, so no sensitivity to the training effect was "
         "run.</p>"))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style>
-<script>{plotly.offline.get_plotlyjs()}</script></head>
-<body><main>
-<h1>{html.escape(title)}</h1>
+    return f"""{page_head(title)}
 <p class="note">A what-if simulation of one official border crossing point (tipkit).
 Results folder: <code>{html.escape(str(results.folder))}</code>.</p>
 <h2>The answer</h2>
