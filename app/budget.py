@@ -112,7 +112,7 @@ class BudgetOutcome:
 def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> BudgetOutcome:
     """Search the options within the budget, then write the results folder and the report in a
     temporary folder and keep what the page shows and offers for download."""
-    from tipkit.sim.experiments.budget_runs import optimise_scenario
+    from tipkit.sim.experiments.budget_runs import best_option_file, optimise_scenario
     from tipkit.sim.experiments.results import read_results
     from tipkit.sim.report.budget_page import optimise_answer, report_charts
     from tipkit.sim.report.page import write_report
@@ -126,7 +126,7 @@ def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> Bud
         advance(0.9 * done[0] / (done[0] + 400), f"{done[0]} replications run")
 
     with tempfile.TemporaryDirectory(prefix="tipkit-budget-") as tmp:
-        _, folder = optimise_scenario(
+        found, folder = optimise_scenario(
             request.path, budget=f"+{request.extra:.2f}", decide=request.decide,
             constraints=request.constraints(), seed=request.seed, out=Path(tmp) / "results",
             population_dir=population_dir, most=request.most, precision=request.precision,
@@ -137,8 +137,11 @@ def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> Bud
         downloads = {name: (folder / name).read_bytes() for name in
                      ("options.csv", "front.csv", "ranking.csv") if (folder / name).is_file()}
         downloads["report.html"] = report.read_bytes()
-        if (folder / "best.yaml").is_file():
-            downloads["best.yaml"] = (folder / "best.yaml").read_bytes()
+        if found.best is not None:
+            # a download is saved beside the scenario searched, not in the results folder
+            downloads["best.yaml"] = best_option_file(
+                Path(request.path), load_base(request.path), found, folder,
+                beside=True).encode("utf-8")
         outcome = BudgetOutcome(request, optimise_answer(results), report_charts(results),
                                 results.tables["options"], results.tables["front"], downloads)
     advance(1.0, "done")

@@ -62,6 +62,11 @@ def test_a_search_answers_with_the_best_mix_the_front_and_the_files(folders):
     assert set(outcome.downloads) >= {"options.csv", "front.csv", "report.html", "best.yaml"}
     best = outcome.options[outcome.options.fate == "best"].iloc[0]
     assert best["air.specialist_officers"] + best["road.specialist_officers"] <= 3
+    saved = scenarios / "national" / "best.yaml"         # saved beside the network's file
+    saved.write_bytes(outcome.downloads["best.yaml"])
+    option = load_national(saved)
+    assert option.point("air").scenario.officer_levels().count("specialist") == \
+        best["air.specialist_officers"]
     assert seen == sorted(seen) and seen[-1] == 1.0
 
 

@@ -166,3 +166,24 @@ def test_optimise_from_the_command_line_answers_first_and_writes_a_runnable_best
         "sim", "optimise", str(scenario), "--budget", "10", "--decide", "officers=3..4",
         "--population", str(release), "--out", str(tmp_path / "poor")])
     assert too_poor.exit_code == 2 and "no option fits the budget" in too_poor.output
+
+
+def test_a_national_search_writes_a_best_option_that_compare_reads(tmp_path, release):
+    path = write_network(tmp_path / "net")
+    out = tmp_path / "opt"
+    runner = CliRunner()
+    result = runner.invoke(main, [
+        "sim", "optimise", str(path), "--budget", "+30000",
+        "--decide", "road.specialist_officers=0..2", "--decide", "rail.specialist_officers=0..2",
+        "--constraint", "specialist_officers<=2", "--precision", "0.3", "--max-replications",
+        "20", "--jobs", "1", "--population", str(release), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Nationally it identifies" in result.output
+    best = load_national(out / "best.yaml")
+    levels = {p.name: p.scenario.officer_levels().count("specialist") for p in best.points}
+    assert levels["air"] == 0 and levels["road"] + levels["rail"] <= 2
+    compare = runner.invoke(main, ["sim", "compare", str(path), str(out / "best.yaml"),
+                                   "--replications", "3", "--jobs", "1", "--population",
+                                   str(release), "--out", str(tmp_path / "cmp")])
+    assert compare.exit_code == 0, compare.output
+    assert "cost per additional victim identified" in compare.output

@@ -99,14 +99,16 @@ def write_optimum(folder, path: Path, base, found: Optimum, meta: dict) -> Path:
     return folder
 
 
-def best_option_file(path: Path, base, found: Optimum, folder: Path) -> str:
+def best_option_file(path: Path, base, found: Optimum, folder: Path, beside: bool = False
+                     ) -> str:
     """The best option as a scenario file based on the one searched: `tipkit sim run` and
-    `compare` read it where it is written."""
-    relative = os.path.relpath(path.resolve(), folder.resolve())
+    `compare` read it where it is written (or, `beside`, saved beside the searched file)."""
+    relative = path.name if beside else os.path.relpath(path.resolve(), folder.resolve())
     space = found.space
+    where = f"save it beside {path.name}" if beside else "it is read where it was written"
     head = (f"# Question: which option, within the budget, identifies the most victims? The best\n"
-            f"# option found by tipkit sim optimise from {path.name}; its values are the\n"
-            f"# optimiser's choice (the options are assumptions of the search, not sources).\n")
+            f"# option found by tipkit sim optimise from {path.name} ({where}); its values are\n"
+            f"# the optimiser's choice (options of the search, not sources).\n")
     body: dict = {}
     if isinstance(base, NationalScenario):
         body = {"kind": "national", "based_on": relative, "name": f"{base.name}-best",

@@ -75,7 +75,8 @@ def cost_per_additional_victim(base: pd.DataFrame, option: pd.DataFrame, base_da
     spent, cost_low, cost_high, n = t_interval(extra_cost.tolist())
     found, found_low, found_high, _ = t_interval(extra_found.tolist())
     ratio = fieller(extra_cost, extra_found)
-    row = {"costs_counted": COUNTED[cost], "extra_cost_per_day": spent, "extra_cost_ci_low": cost_low,
+    row = {"costs_counted": COUNTED[cost], "extra_cost_per_day": spent,
+           "extra_cost_ci_low": cost_low,
            "extra_cost_ci_high": cost_high, "extra_identified_per_day": found,
            "extra_identified_ci_low": found_low, "extra_identified_ci_high": found_high,
            "cost_per_additional_victim": ratio.estimate if ratio.bounded else math.nan,

@@ -123,8 +123,8 @@ class Optimum:
 
 def optimise(base, space: Space, population, seed: int, constraints: list[Constraint], *,
              first: int = 10, most: int = 320, indifference: float = 0.005,
-             precision: float = 0.05, alpha: float = 0.05, workers: int | None = None, scheduler: str | None = None,
-             progress=None) -> Optimum:
+             precision: float = 0.05, alpha: float = 0.05, workers: int | None = None,
+             scheduler: str | None = None, progress=None) -> Optimum:
     """Screen and double over the options within the budget (see the module's docstring)."""
     if first < 3 or most < first:
         raise UserError("--first-replications must be at least 3 and at most --max-replications")
@@ -134,8 +134,8 @@ def optimise(base, space: Space, population, seed: int, constraints: list[Constr
     alive = np.flatnonzero(space.within)
     if len(alive) == 0:
         cheapest = float(space.cost.min())
-        raise UserError(f"no option fits the budget of {money(space.budget, currency(base))} a year and "
-                        f"the --constraint totals: the cheapest option costs "
+        raise UserError(f"no option fits the budget of {money(space.budget, currency(base))} a "
+                        f"year and the --constraint totals: the cheapest option costs "
                         f"{money(cheapest, currency(base))}")
     reps_given = np.zeros(len(space.choice), dtype=np.int64)
     fate = {int(o): "" for o in alive}

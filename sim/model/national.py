@@ -180,16 +180,17 @@ def _read_national(path: Path, seen: list[Path]) -> dict:
     if base is None:
         return raw
     merged = _read_national(path.parent / str(base), seen + [path.resolve()])
+    # point files are relative to the file that names them: the base's, made absolute
+    if isinstance(merged.get("points"), dict):
+        folder = (path.parent / str(base)).parent.resolve()
+        merged["points"] = {n: f if Path(str(f)).is_absolute() else str(folder / str(f))
+                            for n, f in merged["points"].items()}
     # a file based on another changes what it names: points and set merge key by key
     for key in ("points", "set"):
         if isinstance(raw.get(key), dict):
             raw[key] = {**(merged.get(key) or {}), **raw[key]}
     merged.pop("name", None)
     merged.pop("question", None)
-    # point files are relative to the file that names them
-    if "points" in merged and isinstance(merged["points"], dict):
-        merged["points"] = {n: str((path.parent / str(base)).parent / f) if not Path(f).is_absolute()
-                            else f for n, f in merged["points"].items()}
     return {**merged, **raw}
 
 
@@ -283,7 +284,8 @@ def deal_legs(national: NationalScenario, population: VictimPopulation, seed: in
 def legs_key(national: NationalScenario, point: str) -> tuple:
     """What a point's legs depend on: the point and the whole routing (other points' shares
     decide which legs are left for it)."""
-    return (point, tuple((m, tuple(sorted(s.items()))) for m, s in sorted(national.routing.items())))
+    routing = sorted(national.routing.items())
+    return (point, tuple((mode, tuple(sorted(shares.items()))) for mode, shares in routing))
 
 
 def routed_points(national: NationalScenario, populations: dict[tuple, VictimPopulation],
