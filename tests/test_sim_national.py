@@ -177,6 +177,12 @@ def test_run_and_compare_a_national_file_from_the_command_line(tmp_path, release
     assert report.exit_code == 0, report.output
     page = (tmp_path / "cmp" / "report.html").read_text()
     assert "Cost per additional victim" in page and "rest on an assumption" in page
+    unrouted = write_network(tmp_path / "no-boats", "  plane: {air: 1.0}\n  bus: {road: 1.0}\n"
+                                                    "  train: {rail: 1.0}\n")
+    result = runner.invoke(main, ["sim", "run", str(unrouted), "--replications", "2", "--jobs",
+                                  "1", "--population", str(release), "--out",
+                                  str(tmp_path / "run2")])
+    assert result.exit_code == 0 and "travel by other, which no point serves" in result.output
     mixed = runner.invoke(main, ["sim", "compare", str(path), str(tmp_path / "net" / "air.yaml"),
                                  "--population", str(release)])
     assert mixed.exit_code == 2 and "compare national scenarios with national" in mixed.output

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
-import yaml
 
 from tipkit import outputs
 from tipkit.sim.experiments.network import NationalRun, national_comparison, columns_first
@@ -49,8 +48,7 @@ def write_national(folder, runs: dict[str, NationalRun], meta: dict,
         elif path.exists():
             path.unlink()
     # the points as run are ordinary scenarios (the report reads them); each option whole
-    points = {f"{n}--{p.name}": p.scenario for n, r in runs.items() for p, _ in
-              zip(r.points, r.national.points)}
+    points = {f"{n}--{p.name}": p.scenario for n, r in runs.items() for p in r.points}
     point_sources = {f"{n}--{p}": text for n in names for p, text in sources.get(n, {}).items()
                      if f"{n}--{p}" in points}
     write_scenarios(folder, points, point_sources)
@@ -79,9 +77,3 @@ def routing_table(runs: dict[str, NationalRun]) -> pd.DataFrame:
                          "victims_per_day": run.national.victims_per_day * p.victim_weight,
                          "victim_share": p.scenario.victims.share})
     return pd.DataFrame(rows)
-
-
-def read_nationals(folder: Path) -> list[dict]:
-    """The national options of a results folder, as written (plain values)."""
-    return [yaml.safe_load(p.read_text("utf-8")) for p in
-            sorted((Path(folder) / "national").glob("[0-9][0-9].yaml"))]

@@ -12,7 +12,7 @@ from tipkit.errors import UserError
 from tipkit.sim.experiments import results
 from tipkit.sim.experiments.national_results import write_national
 from tipkit.sim.experiments.network import NationalComparison, national_comparison, run_nationals
-from tipkit.sim.model.national import NationalScenario, load_national
+from tipkit.sim.model.national import NationalScenario, load_national, unrouted_share
 from tipkit.sim.model.population import VictimPopulation, load_population
 from tipkit.sim.model.queueing import offered_utilisation
 
@@ -33,7 +33,13 @@ def load_nationals(paths, population_dir=None, warn=None
             for message in offered_utilisation(point.scenario).warnings():
                 if warn is not None:
                     warn(f"{name}, {point.name}: {message}")
-    return options, load_population(population_dir)
+    population = load_population(population_dir)
+    for name, national in options.items():
+        for mode, share in unrouted_share(national, population).items():
+            if warn is not None:
+                warn(f"{name}: {share:.0%} of the official-crossing legs travel by {mode}, "
+                     "which no point serves: those victims are outside the national model")
+    return options, population
 
 
 def run_national(path, *, replications="30", seed: int = 1, out=None, population_dir=None,

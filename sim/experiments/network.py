@@ -20,7 +20,7 @@ from tipkit.sim.experiments.replications import (Job, execute, replications_tabl
                                                  summary_table)
 from tipkit.sim.experiments.verdicts import paired_differences
 from tipkit.sim.model.national import (NATIONAL_KPIS, NationalScenario, RoutedPoint, deal_legs,
-                                       national_kpis, routed_points)
+                                       legs_key, national_kpis, routed_points)
 from tipkit.sim.model.population import VictimPopulation
 
 
@@ -94,8 +94,6 @@ def national_table(points: list[RoutedPoint], tables: dict[str, pd.DataFrame]) -
 
 
 def _dealt(national: NationalScenario, population, seed, cache: PointCache):
-    from tipkit.sim.model.national import legs_key
-
     if all(legs_key(national, p) in cache.populations for p in national.point_names):
         return {}
     return deal_legs(national, population, seed)

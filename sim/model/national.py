@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,7 @@ class NationalScenario:
     question: str
     victims_per_day: float
     points: tuple[Point, ...]
-    routing: dict = field(compare=True)       # mode -> {point: share}, shares adding up to 1
+    routing: dict                             # mode -> {point: share}, shares adding up to 1
     path: Path | None = None
 
     @property
