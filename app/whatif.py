@@ -17,6 +17,7 @@ from tipkit.sim.experiments.designs import compare, most_trained, training_sensi
 from tipkit.sim.experiments.warmup import check_warmups
 from tipkit.sim.model.kpis import KPI_BY_NAME
 from tipkit.sim.model.population import VictimPopulation
+from tipkit.sim.model.fields import changed_keys
 from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.scenario_files import scenario_source
@@ -158,7 +159,7 @@ def cannot_settle_message(scenario: Scenario) -> str | None:
 def option_yaml(base: Scenario, base_file: str, option: Scenario) -> str:
     """The option as a scenario file that starts from the base and changes only what the
     levers moved; `tipkit sim run` reads it when it is saved beside the base file."""
-    changed = _changed_keys(base.to_mapping(), option.to_mapping())
+    changed = changed_keys(base.to_mapping(), option.to_mapping())
     body: dict = {"based_on": base_file, "name": option.name, "question": option.question}
     for dotted in changed:
         if dotted in ("name", "question"):
@@ -392,17 +393,6 @@ def _sources(request: Request) -> dict[str, str]:
                    + option_yaml(request.base, request.base_path.name, request.option)
                    + "\n" + base_text)
     return {request.base.name: base_text, request.option.name: option_text}
-
-
-def _changed_keys(base: dict, option: dict, prefix: str = "") -> list[str]:
-    found = []
-    for key, value in option.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            found += _changed_keys(base[key], value, f"{dotted}.")
-        elif base.get(key) != value:
-            found.append(dotted)
-    return found
 
 
 def _get(scenario: Scenario, dotted: str):

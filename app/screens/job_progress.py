@@ -19,10 +19,18 @@ def follow(job: Job) -> None:
     progress()
 
 
-def finished(job: Job):
-    """The job's result once it has ended well, else None: while it runs its progress is
-    drawn, and if it failed its one-line error is shown."""
+def finished_result(key: str, idle: str | None = None, running: str | None = None):
+    """The result of the page's background job under `key` once it has finished, else None:
+    `idle` (if given) is shown before any job, a `running` heading (if given) and the progress
+    while it runs, its one-line error if it failed."""
+    job = st.session_state.get(key)
+    if job is None:
+        if idle is not None:
+            st.info(idle)
+        return None
     if job.running:
+        if running is not None:
+            st.subheader(running)
         follow(job)
         return None
     if job.error:

@@ -8,7 +8,7 @@ import streamlit as st
 from tipkit.app import releases, settings, whatif
 from tipkit.app.jobs import Job
 from tipkit.app.releases import DEFAULT_RELEASE
-from tipkit.app.screens.job_progress import finished
+from tipkit.app.screens.job_progress import finished_result
 from tipkit.sim.report.charts import to_plotly
 from tipkit.sim.model.population import load_population
 from tipkit.sim.model.scenario_files import load_scenario
@@ -115,14 +115,10 @@ def _levers(paths, config) -> "whatif.Request | None":
 
 
 def _results(current) -> None:
-    job = st.session_state.get(JOB)
-    if job is None:
-        st.info("Choose a base scenario, move the levers on the left and press **Run**. "
-                "A first run of 20 replications takes a few seconds.")
-        return
-    if job.running:
-        st.subheader("Running")
-    outcome: whatif.Outcome = finished(job)
+    outcome: whatif.Outcome = finished_result(
+        JOB, "Choose a base scenario, move the levers on the left and press **Run**. "
+             "A first run of 20 replications takes a few seconds.",
+        "Running")
     if outcome is None:
         return
     r = outcome.request
@@ -179,7 +175,7 @@ def _assumptions(current, config) -> None:
                                                     advance=advance),
             "laying out the sample points")
         st.rerun()
-    outcome: whatif.AssumptionsOutcome = finished(job) if job is not None else None
+    outcome: whatif.AssumptionsOutcome = finished_result(ASSUMPTIONS_JOB)
     if outcome is None:
         return
     r = outcome.request

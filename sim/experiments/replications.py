@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Hashable, Iterable
 
 import pandas as pd
@@ -24,27 +24,39 @@ CONNECT_TIMEOUT = "10s"            # how long to try reaching a Dask scheduler
 
 @dataclass(frozen=True)
 class Job:
-    """Some replications of one scenario (or sweep cell), identified by `key`."""
+    """Some replications of one scenario (or sweep cell), identified by `key`. A crossing point
+    of a national network draws its victims from its own legs (`population`: a key into the
+    mapping of populations passed to `execute`) on its own seed (`seed`, instead of the run's)."""
     key: Hashable
     scenario: Scenario
     replications: tuple[int, ...]
+    population: Hashable | None = None
+    seed: int | None = None
 
 
 def run_batch(job: Job, population: VictimPopulation, seed: int
               ) -> tuple[Hashable, list[tuple[int, dict]]]:
-    """Run a job's replications; the unit of work sent to a process or a Dask worker."""
+    """Run a job's replications and keep their KPIs: `execute`'s default task."""
     return job.key, [(r, simulate(job.scenario, population, seed, r).kpis)
                      for r in job.replications]
 
 
-def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
+def run_own(task: Callable, job: Job, population, seed: int):
+    """Run `task` on a job with the job's own victims and seed (see `Job`); the unit of work sent
+    to a process or a Dask worker, so that no task needs to know about national networks."""
+    victims = population if job.population is None else population[job.population]
+    return task(job, victims, seed if job.seed is None else job.seed)
+
+
+def execute(jobs: list[Job], population, seed: int, *,
             workers: int | None = None, scheduler: str | None = None,
-            progress: Progress | None = None, task: Callable = None
+            progress: Progress | None = None, task: Callable = run_batch
             ) -> dict[Hashable, dict[int, dict]]:
-    """Run every job and return {key: {replication: kpis}}. The results depend only on the
-    seed and the jobs, never on where or in which order they ran. `task` (default
-    `run_batch`) is what runs a batch, for experiments that need more than the KPIs."""
-    task = task or run_batch
+    """Run every job and return {key: {replication: result}}. The results depend only on the
+    seed and the jobs, never on where or in which order they ran. `population` is a
+    VictimPopulation, or a mapping of them when jobs name theirs (`Job.population`). `task`
+    (default `run_batch`: the KPIs) is what runs a batch on one population and seed, for
+    experiments that need more than the KPIs."""
     batches = _split(jobs, workers or os.cpu_count() or 1, scheduler is not None)
     results: dict[Hashable, dict[int, dict]] = {job.key: {} for job in jobs}
 
@@ -57,7 +69,7 @@ def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
         _on_dask(batches, population, seed, scheduler, collect, task)
     elif (workers or os.cpu_count() or 1) == 1 or len(batches) == 1:
         for batch in batches:
-            collect(*task(batch, population, seed))
+            collect(*run_own(task, batch, population, seed))
     else:
         # each process receives the population once, then small tasks (a scenario and some
         # replication numbers), so that many small batches keep both cores busy to the end
@@ -69,16 +81,16 @@ def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
     return results
 
 
-_SETTLED: VictimPopulation | None = None
+_SETTLED = None   # this process's population (or mapping of them), received once
 
 
-def _settle(population: VictimPopulation) -> None:
+def _settle(population) -> None:
     global _SETTLED
     _SETTLED = population
 
 
 def _run_settled(job: Job, seed: int, task: Callable):
-    return task(job, _SETTLED, seed)
+    return run_own(task, job, _SETTLED, seed)
 
 
 def _split(jobs: list[Job], workers: int, remote: bool) -> list[Job]:
@@ -90,7 +102,7 @@ def _split(jobs: list[Job], workers: int, remote: bool) -> list[Job]:
     for job in jobs:
         reps = job.replications
         for start in range(0, len(reps), per_batch):
-            batches.append(Job(job.key, job.scenario, reps[start:start + per_batch]))
+            batches.append(replace(job, replications=reps[start:start + per_batch]))
     return batches
 
 
@@ -105,8 +117,9 @@ def _on_dask(batches, population, seed, scheduler, collect, task) -> None:
         raise UserError(f"cannot reach the Dask scheduler at {scheduler}: {error}") from None
     own = isinstance(scheduler, str)
     try:
-        shared = client.scatter(population, broadcast=True)
-        futures = [client.submit(task, b, shared, seed, pure=False) for b in batches]
+        # in a list, so that a mapping of populations travels as one object
+        shared = client.scatter([population], broadcast=True)[0]
+        futures = [client.submit(run_own, task, b, shared, seed, pure=False) for b in batches]
         for future in dask_completed(futures):
             collect(*future.result())
     finally:
@@ -123,11 +136,11 @@ def replications_table(results: dict[int, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
+def summary_table(replications: pd.DataFrame, kpis=KPIS) -> pd.DataFrame:
     """Mean and 95% t-interval of each KPI over replications (n counts replications where the
     KPI is defined, e.g. a group with at least one victim)."""
     rows = []
-    for k in KPIS:
+    for k in kpis:
         mean, low, high, n = t_interval(replications[k.name].tolist())
         # an interval never reaches values the KPI cannot take (below 0, or a share above 1)
         low = max(low, 0.0) if n > 1 else low

@@ -17,6 +17,7 @@ import yaml
 
 import tipkit
 from tipkit import outputs
+from tipkit.sim.experiments.cost_effectiveness import cost_table
 from tipkit.sim.experiments.designs import Comparison, Replicated, Sweep
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.experiments.replications import summary_table
@@ -106,6 +107,8 @@ def write_comparison(folder, scenarios: dict[str, Scenario], result: Comparison,
     outputs.write_csv(folder / "replications.csv", reps)
     outputs.write_csv(folder / "summary.csv", result.summaries)
     outputs.write_csv(folder / "differences.csv", result.differences)
+    outputs.write_csv(folder / "cost_effectiveness.csv",
+                      cost_table(scenarios, result.replicated.tables))
     _write_sensitivity(folder, sensitivity)
     write_scenarios(folder, scenarios, sources)
     outputs.write_json(folder / RUN_FILE, {"kind": "compare", "scenarios": result.names,

@@ -12,6 +12,8 @@ import pandas as pd
 from tipkit.sim.experiments import results, sensitivity
 from tipkit.sim.experiments.designs import (Comparison, Sweep, compare, most_trained, replicate, sweep,
                              training_sensitivity)
+from tipkit.sim.experiments.national_runs import compare_national, run_national
+from tipkit.sim.model.national import is_national_file
 from tipkit.sim.model.population import VictimPopulation, load_population
 from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.experiments.replications import summary_table
@@ -56,7 +58,15 @@ def run_scenario(path, *, replications="30", seed: int = 1, out=None, population
                  progress=None, warn: Warn | None = None, log_travellers: bool = False
                  ) -> tuple[pd.DataFrame, Path]:
     """`tipkit sim run`: the KPI summary (kpi, mean, ci_low, ci_high, n) and the folder written.
-    `log_travellers` also writes travellers.csv: one row per traveller of replication 0."""
+    `log_travellers` also writes travellers.csv: one row per traveller of replication 0. A
+    national file (`kind: national`) runs its network: the summary is then the national KPIs."""
+    if is_national_file(path):
+        if log_travellers:
+            raise UserError("--log-travellers is for one crossing point: run the point's own "
+                            "scenario file with it")
+        return run_national(path, replications=replications, seed=seed, out=out,
+                            population_dir=population_dir, workers=workers,
+                            scheduler=scheduler, progress=progress, warn=warn)
     loaded = load([path], population_dir, warn)
     (name, scenario), = loaded.scenarios.items()
     checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
@@ -114,7 +124,16 @@ def compare_scenarios(paths, *, replications="30", seed: int = 1, out=None,
                       population_dir=None, precision: float = 0.05, budget: int = 500,
                       sensitivity: bool = True, workers=None, scheduler=None, progress=None,
                       warn: Warn | None = None) -> tuple[Comparison, Path]:
-    """`tipkit sim compare`: paired differences of each scenario against the first."""
+    """`tipkit sim compare`: paired differences of each scenario against the first (national
+    files: a NationalComparison, against the first national option)."""
+    national = [is_national_file(p) for p in paths]
+    if any(national):
+        if not all(national):
+            raise UserError("compare national scenarios with national scenarios, and single "
+                            "crossing points with single crossing points")
+        return compare_national(paths, replications=replications, seed=seed, out=out,
+                                population_dir=population_dir, workers=workers,
+                                scheduler=scheduler, progress=progress, warn=warn)
     loaded = load(paths, population_dir, warn)
     checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}

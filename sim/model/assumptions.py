@@ -31,12 +31,7 @@ def assumptions_in(source: str) -> list[Assumption]:
     text of `scenario_source`: the file first, then those it is based on) counts where it is
     first set, since that value wins."""
     found, stack, seen = [], [], set()
-    for line in source.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        indent = len(line) - len(line.lstrip())
-        body, _, comment = line.partition("#")
-        key, _, value = body.strip().partition(":")
+    for indent, key, value, comment in source_lines(source):
         comment = comment.strip()
         while stack and stack[-1][0] >= indent:
             stack.pop()
@@ -54,6 +49,16 @@ def assumptions_in(source: str) -> list[Assumption]:
         else:
             stack.append((indent, key.strip(), comment if marked else ""))
     return found
+
+
+def source_lines(source: str):
+    """(indent, key, value, comment) of each line of a scenario's text that holds a key."""
+    for line in source.splitlines():
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        body, _, comment = line.partition("#")
+        key, _, value = body.strip().partition(":")
+        yield len(line) - len(line.lstrip()), key, value, comment
 
 
 def stated_range(comment: str) -> tuple[float, float] | None:

@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tipkit.sim.experiments.stats import WaitSummary
+from tipkit.sim.model.costs import cost_kpis
 
 GROUPS = ("woman", "man", "trans", "gender_unknown", "child", "adult", "age_unknown",
           "own_document", "forged_document", "not_own_document")
@@ -55,6 +56,12 @@ KPIS = (
     KPI("referrals_waiting", "Referrals still waiting for a bed at the end", "count", False,
         "lower"),
     KPI("travellers", "Travellers", "count"),
+    # costs (sim.model.costs): what the border agency pays, and the shelter nights referrals commit
+    KPI("cost_per_day", "Cost a day (border agency and shelter)", "money", False, "lower"),
+    KPI("cost_border_per_day", "  border agency: staff, training, e-gates, secondary", "money",
+        False, "lower"),
+    KPI("cost_shelter_per_day", "  shelter bed-nights committed by referrals", "money", False,
+        "lower"),
 )
 KPI_BY_NAME = {k.name: k for k in KPIS}
 HEADLINE = tuple(k.name for k in KPIS if k.headline)
@@ -203,4 +210,5 @@ def replication_kpis(t: Tally, s, horizon: float, officers_busy: float, duty_sec
         "referrals_waiting": float(t.referrals_waiting),
         "travellers": float(t.travellers),
     })
+    out.update(cost_kpis(s, out))
     return out

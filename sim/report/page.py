@@ -87,6 +87,7 @@ def report_content(results: ResultFolder) -> ReportContent:
     ) if c is not None]
     reps = _replications_text(results.meta).rstrip(".").replace(" per option", " each")
     answer = _answer(options, baseline, differences, sensitivity, reps)
+    answer += _cost_sentence(options, baseline, differences)
     if found is not None:
         answer += " All assumptions varied together: " + html.escape(
             global_sensitivity.sentence(found))
@@ -95,17 +96,17 @@ def report_content(results: ResultFolder) -> ReportContent:
 
 
 def write_report(folder, out) -> Path:
-    """Read a results folder (compare, sweep, run or sensitivity) and write the report and its
-    PNGs."""
+    """Read a results folder (compare, sweep, run, sensitivity, national or optimise) and
+    write the report and its PNGs."""
     results = read_results(folder)
     out = Path(out)
     outputs.prepare_folder(out.parent)
+    if results.kind in ("national", "optimise"):
+        from tipkit.sim.report.budget_page import write_budget_report
+
+        return write_budget_report(results, out)
     content = report_content(results)
-    for chart in content.charts:
-        png = out.with_name(f"{out.stem}-{chart.key}.png")
-        tmp = png.with_name(f".{png.name}.tmp.png")
-        charts.to_png(chart, tmp)
-        tmp.replace(png)
+    write_pngs(content.charts, out)
     page = _page(results, content, out)
     outputs.write_text(out, page)
     return out
@@ -346,6 +347,27 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
     return " ".join(text)
 
 
+def _cost_sentence(options: list[Option], baseline: Option, differences: dict) -> str:
+    """What the option that identifies the most costs per additional victim identified."""
+    from tipkit.sim.experiments.cost_effectiveness import BORDER_COST, cost_per_additional_victim
+
+    if not differences or "cost_per_day" not in baseline.replications.columns:
+        return ""
+    gains = {name: d.set_index("kpi").loc["identification_rate"].difference
+             for name, d in differences.items()}
+    name = max(gains, key=lambda n: gains[n] if math.isfinite(gains[n]) else -math.inf)
+    option = next(o for o in options if o.name == name)
+    currency = baseline.scenario.costs.currency
+    words = []
+    for cost, whose in (("cost_per_day", "counting the shelter"), (BORDER_COST,
+                                                                   "the border agency's")):
+        row = cost_per_additional_victim(baseline.replications, option.replications,
+                                         baseline.days, option.days, currency, cost)
+        words.append(f"{whose}: {row['verdict']}")
+    return (f" What <b>{html.escape(name)}</b> costs per additional victim identified, "
+            + "; ".join(html.escape(w) for w in words) + ".")
+
+
 def _listing(names: list[str], most: int = 5) -> str:
     shown = "; ".join(html.escape(n) for n in names[:most])
     return shown + (f" and {len(names) - most} more (see the table)" if len(names) > most
@@ -386,6 +408,12 @@ def _assumptions_html(results: ResultFolder, options: list[Option]) -> str:
     return ("<table class=\"assumptions\"><thead><tr><th>Scenario key</th><th>Value</th>"
             "<th>Why (from the scenario file)</th></tr></thead><tbody>" + "".join(rows) +
             "</tbody></table>")
+
+
+def _costs_html(results: ResultFolder) -> str:
+    from tipkit.sim.report.budget_page import cost_flags_html
+
+    return cost_flags_html(results.sources)
 
 
 def _options_table(options: list[Option], differences: dict, baseline: Option) -> str:
@@ -530,7 +558,43 @@ window.addEventListener('load', function () {
 """
 
 
-def _figures(chart_list: list[Chart], out: Path) -> dict[str, str]:
+def page_head(title: str) -> str:
+    """The page up to its title: style and Plotly embedded, so that it opens offline."""
+    import plotly.offline
+
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style>
+<script>{plotly.offline.get_plotlyjs()}</script></head>
+<body><main>
+<h1>{html.escape(title)}</h1>"""
+
+
+def page_shell(title: str, results: ResultFolder, body: str,
+               what: str = "A what-if simulation of one official border crossing point") -> str:
+    """The whole page around a body: the head, what it shows and from which folder, and the
+    script that records whether every chart was drawn."""
+    return f"""{page_head(title)}
+<p class="note">{html.escape(what)} (tipkit).
+Results folder: <code>{html.escape(str(results.folder))}</code>.</p>
+{body}
+</main>
+<script>{CHECK_SCRIPT}</script>
+</body></html>
+"""
+
+
+def write_pngs(chart_list: list[Chart], out: Path) -> None:
+    """Each chart as a PNG beside the page (`<page>-<chart key>.png`), written whole."""
+    for chart in chart_list:
+        png = out.with_name(f"{out.stem}-{chart.key}.png")
+        tmp = png.with_name(f".{png.name}.tmp.png")
+        charts.to_png(chart, tmp)
+        tmp.replace(png)
+
+
+def figures_html(chart_list: list[Chart], out: Path) -> dict[str, str]:
     """Each chart as an HTML figure (Plotly, drawn offline) with its caption and PNG link."""
     figures = {}
     for chart in chart_list:
@@ -545,7 +609,7 @@ def _figures(chart_list: list[Chart], out: Path) -> dict[str, str]:
 
 
 def _page(results: ResultFolder, content: ReportContent, out: Path) -> str:
-    by_key = _figures(content.charts, out)
+    by_key = figures_html(content.charts, out)
     found = content.global_sensitivity
     if results.kind == global_sensitivity.KIND:
         names = results.meta["scenarios"]
@@ -560,7 +624,7 @@ def _page(results: ResultFolder, content: ReportContent, out: Path) -> str:
 {_assumptions_html(results, [])}
 <h2>Appendix: STRESS-DES report</h2>
 {_stress_appendix(results, results.scenarios[0])}"""
-        return _shell(title, results, body)
+        return page_shell(title, results, body)
     options, baseline, differences = content.options, content.baseline, content.differences
     if results.kind == "sweep":
         title = (f"Border screening: {results.scenarios[0].name}, a grid of "
@@ -593,6 +657,8 @@ def _page(results: ResultFolder, content: ReportContent, out: Path) -> str:
 {by_key.get('referrals', '')}
 <h2>False referrals</h2>
 {by_key.get('false-referrals', '')}
+<h2>Costs: sourced and assumed</h2>
+{_costs_html(results)}
 <h2>The assumptions that drive the answer</h2>
 <div class="assumption-box"><p><b>Training effects are assumptions.</b> No published study
 measures how many more victims trained officers identify; evaluations count people trained, not
@@ -606,24 +672,5 @@ rate.</p></div>
 {_assumptions_html(results, options)}
 <h2>Appendix: STRESS-DES report</h2>
 {_stress_appendix(results, baseline.scenario)}"""
-    return _shell(title, results, body)
+    return page_shell(title, results, body)
 
-
-def _shell(title: str, results: ResultFolder, body: str) -> str:
-    """The page around a body: styles, Plotly (embedded: the page opens offline), the title."""
-    import plotly.offline
-
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style>
-<script>{plotly.offline.get_plotlyjs()}</script></head>
-<body><main>
-<h1>{html.escape(title)}</h1>
-<p class="note">A what-if simulation of one official border crossing point (tipkit).
-Results folder: <code>{html.escape(str(results.folder))}</code>.</p>
-{body}
-</main>
-<script>{CHECK_SCRIPT}</script>
-</body></html>
-"""
