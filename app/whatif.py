@@ -368,7 +368,7 @@ def vary_assumptions(request: Request, population: VictimPopulation, samples: in
                                      report_sensitivity.sentence(found),
                                      report_sensitivity.section_html(found))
         outcome.downloads = {name: (folder / name).read_bytes() for name in
-                             ("indices.csv", "factors.csv", "points.csv")}
+                             ("indices.csv", "factors.csv", "points.csv", "costs.csv")}
         outcome.downloads["sensitivity-report.html"] = report.read_bytes()
     advance(1.0, "done")
     return outcome

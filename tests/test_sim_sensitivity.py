@@ -143,6 +143,51 @@ def test_morris_finds_the_driver_of_the_desk_wait_and_no_effect_where_there_is_n
     pd.testing.assert_frame_equal(again.indices, result.indices)
 
 
+COSTS = """\
+costs:
+  currency: GBP                # assumption
+  price_year: 2024             # assumption
+  officer_per_hour: 20         # cost-sources.md, row 1 (on-costs: assumption)
+  shelter_bed_per_night: 100   # assumption, range 50-400: no public figure
+"""
+
+
+def test_costs_are_swung_on_the_runs_as_written_not_re_simulated(files, population):
+    """A cost changes no simulated outcome, so it stays out of the Morris design; its swing on
+    the runs as written equals a fresh simulation with the cost changed."""
+    from tipkit.sim.experiments.cost_effectiveness import cost_per_additional_victim
+    from tipkit.sim.experiments.replications import run_replications
+
+    without = sensitivity.plan(*_loaded(files), trajectories=2)
+    files[0].write_text(BASE.replace("beds: 3", "beds: 300") + COSTS)   # none refused
+    p = sensitivity.plan(*_loaded(files), trajectories=2, replications=1, seed=5,
+                         nominal_replications=8)
+    left = {f.key: f.left for f in p.factors if f.key.startswith("costs.")}
+    assert left == dict.fromkeys(["costs.currency", "costs.price_year",
+                                  "costs.officer_per_hour", "costs.shelter_bed_per_night"],
+                                 "cost")
+    assert [f.key for f in p.varied] == [f.key for f in without.varied]   # no longer a run
+    assert [(f.key, f.low, f.high) for f in p.swung_costs] == [
+        ("costs.officer_per_hour", 10.0, 30.0), ("costs.shelter_bed_per_night", 50.0, 400.0)]
+
+    result = sensitivity.run(p, population, workers=1)
+    bed = result.costs.set_index("factor").loc["costs.shelter_bed_per_night"]
+    assert (bed.scenario, bed.outcome) == ("trained", "cost_per_additional_victim")
+    dearer = {n: s.with_values({"costs.shelter_bed_per_night": 400.0})
+              for n, s in p.scenarios.items()}
+    fresh = {n: run_replications(s, population, 5, 8) for n, s in dearer.items()}
+    expected = cost_per_additional_victim(fresh["base"], fresh["trained"], 1.0, 1.0, "GBP")
+    assert bed.at_high == pytest.approx(expected["cost_per_additional_victim"], rel=1e-12)
+    assert bed.at_low < bed.at_nominal < bed.at_high    # more referrals cost more bed-nights
+    staff = result.costs.set_index("factor").loc["costs.officer_per_hour"]
+    assert staff.at_low == staff.at_nominal == staff.at_high   # both options staff alike
+    assert result.sentence().endswith(
+        "Costs are not varied with the simulation (they change no simulated outcome); swung "
+        "one at a time over their ranges, trained's cost per additional victim identified "
+        f"(GBP {bed.at_nominal:,.0f} as written) runs from GBP {bed.at_low:,.0f} to "
+        f"GBP {bed.at_high:,.0f}, most with what a shelter bed-night costs.")
+
+
 def test_the_ranking_holds_where_no_option_ranked_lower_identifies_more():
     rows = [(0, "base", 0.10), (0, "half", 0.20), (0, "all", 0.30),      # as written
             (1, "base", 0.10), (1, "half", 0.25), (1, "all", 0.25),      # a tie holds

@@ -65,7 +65,8 @@ def write_sensitivity(folder, result: GlobalSensitivity, meta: dict, sources: di
                       ) -> Path:
     """A global sensitivity folder: every assumption and its range (factors.csv), the Morris
     design (design.csv), each point's KPIs (points.csv: means; replications.csv: each run),
-    the indices (indices.csv) and the ranking in run.json."""
+    the indices (indices.csv), each cost assumption swung on the runs as written (costs.csv)
+    and the ranking in run.json."""
     folder = outputs.prepare_folder(folder)
     p = result.plan
     factors = [f.row() for f in p.factors] + [{**p.design_factors[-1].row(),
@@ -75,6 +76,7 @@ def write_sensitivity(folder, result: GlobalSensitivity, meta: dict, sources: di
     outputs.write_csv(folder / "points.csv", result.points)
     outputs.write_csv(folder / "replications.csv", result.replications)
     outputs.write_csv(folder / "indices.csv", result.indices)
+    outputs.write_csv(folder / "costs.csv", result.costs)
     write_scenarios(folder, p.scenarios, sources)
     outputs.write_json(folder / RUN_FILE, {
         "kind": "sensitivity", "scenarios": list(p.scenarios),

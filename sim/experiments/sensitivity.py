@@ -32,6 +32,8 @@ RESAMPLES = 1000           # bootstrap resamples for mu*'s 95% interval
 NOMINAL_REPLICATIONS = 30  # the assumptions as written: enough days to rank the options
 RANKED_KPI = "identification_rate"
 GAIN = "identification_gain"   # an option's identification rate minus the baseline's
+COST_A_DAY = "cost_per_day"                          # the outcomes of the cost swings
+COST_PER_VICTIM = "cost_per_additional_victim"
 _DESIGN_TAG = 0x6D6F72726973   # keeps the design's random stream apart from the replications'
 
 # A factor that changes nothing but which simulated days are drawn: its effect is chance's, the
@@ -57,6 +59,9 @@ NOT_VARIED = {   # kind -> (a few words for a count of them, the reason for one)
                                                "change nothing"),
     "zero": ("zeros without a range", "zero, and +-50% of zero is zero: give it a range to "
                                       "vary it"),
+    "cost": ("costs", "a cost: it changes no simulated outcome, only the cost KPIs worked out "
+                      "from the runs afterwards, so it is not re-simulated; each cost number is "
+                      "swung over its range one at a time on the runs as written (costs.csv)"),
 }
 
 LEVEL_WORDS = {"none": "untrained", "basic": "basic-trained", "specialist": "specialist-trained"}
@@ -81,6 +86,14 @@ KEY_WORDS = {
     "desk.service_seconds": "how long a desk check takes",
     "egates.service_seconds": "how long an e-gate takes",
     "secondary.interview_minutes": "how long a secondary interview takes",
+    "costs.officer_per_hour": "what a desk officer costs a shift-hour",
+    "costs.secondary_per_hour": "what a secondary-inspection specialist costs an hour",
+    "costs.basic_training": "what one person's basic course costs",
+    "costs.specialist_training": "what one person's specialist course costs",
+    "costs.training_years": "how many years a course stays useful",
+    "costs.officer_hours_per_year": "one officer's working hours a year",
+    "costs.egate_per_day": "what an e-gate costs a day",
+    "costs.shelter_bed_per_night": "what a shelter bed-night costs",
 }
 
 
@@ -152,7 +165,7 @@ def assumption_factors(scenarios: dict[str, Scenario], sources: dict[str, str]
             left = _why_left(assumption.key, spec, nominal, scenarios, gates)
             factor = Factor(assumption.key, assumption_words(assumption.key), nominal,
                             left=left)
-            if not left:
+            if not left or (left == "cost" and _swung(spec)):
                 factor = _ranged(factor, spec, assumption.range, name)
             found.append(factor)
     return found
@@ -162,6 +175,8 @@ def _why_left(key, spec, nominal, scenarios, gates) -> str:
     owner, meta = spec
     if key.split(".")[0] == "run":
         return "run"
+    if key.split(".")[0] == "costs":       # the options may differ on a cost: their choice
+        return "choice" if len({_get(s, key) for s in scenarios.values()}) > 1 else "cost"
     if meta["kind"] != "number":
         return "structure"
     if meta["integer"]:
@@ -175,6 +190,12 @@ def _why_left(key, spec, nominal, scenarios, gates) -> str:
     if key.startswith("egates.") and not gates:
         return "unused"
     return ""
+
+
+def _swung(spec) -> bool:
+    """A cost with a range to swing over: a number that is not a count (not the price year)."""
+    _, meta = spec
+    return meta["kind"] == "number" and not meta["integer"]
 
 
 def _ranged(factor: Factor, spec, stated, scenario: str) -> Factor:
@@ -239,6 +260,11 @@ class Plan:
     @property
     def varied(self) -> list[Factor]:
         return [f for f in self.factors if f.varied]
+
+    @property
+    def swung_costs(self) -> list[Factor]:
+        """The cost assumptions swung one at a time after the runs (see `cost_swings`)."""
+        return [f for f in self.factors if f.left == "cost" and f.low is not None]
 
     @property
     def design_factors(self) -> list[Factor]:
@@ -314,6 +340,7 @@ class GlobalSensitivity:
     ranking: list[str]              # the scenarios by identification as written, best first
     held: int                       # sample points where that ranking holds
     judged: int                     # sample points where it could be judged
+    costs: pd.DataFrame             # each cost assumption swung (see `cost_swings`)
 
     @property
     def holds(self) -> float:
@@ -321,7 +348,7 @@ class GlobalSensitivity:
 
     def sentence(self) -> str:
         return summary_sentence(self.indices, self.ranking, self.held, self.judged,
-                                next(iter(self.plan.scenarios)))
+                                next(iter(self.plan.scenarios)), self.costs)
 
 
 def run(p: Plan, population, **where) -> GlobalSensitivity:
@@ -346,7 +373,8 @@ def run(p: Plan, population, **where) -> GlobalSensitivity:
               .mean().reset_index())
     indices = morris_indices(p, points)
     ranking, held, judged = ranking_holds(points, list(p.scenarios))
-    return GlobalSensitivity(p, replications, points, indices, ranking, held, judged)
+    return GlobalSensitivity(p, replications, points, indices, ranking, held, judged,
+                             cost_swings(p, replications))
 
 
 # ---- the analysis -------------------------------------------------------------------------
@@ -414,6 +442,74 @@ def ranking_holds(points: pd.DataFrame, names: list[str]) -> tuple[list[str], in
     return ranking, int((judged & ordered).sum()), int(judged.sum())
 
 
+def cost_swings(p: Plan, replications: pd.DataFrame) -> pd.DataFrame:
+    """Each cost assumption at the ends of its range, one at a time, on the runs with every
+    assumption as written (point 0). Exact without a new simulation: a cost changes no
+    simulated outcome, only the cost KPIs worked out from each run's referrals afterwards
+    (sim.model.costs). The outcome: each option's cost per additional victim identified
+    against the baseline (everything counted), or a lone scenario's cost a day."""
+    from tipkit.sim.experiments.cost_effectiveness import cost_per_additional_victim
+    from tipkit.sim.model.costs import counted_days
+
+    names = list(p.scenarios)
+    as_written = {n: replications[(replications.point == 0) & (replications.scenario == n)]
+                  for n in names}
+    currency = p.scenarios[names[0]].costs.currency
+    rows = []
+    for f in p.swung_costs:
+        at = {}
+        for end, value in (("nominal", f.nominal), ("low", f.low), ("high", f.high)):
+            scenarios = {n: s.with_values({f.key: value}) for n, s in p.scenarios.items()}
+            tables = {n: _recosted(as_written[n], scenarios[n]) for n in names}
+            base = names[0]
+            if len(names) == 1:
+                at[(base, end)] = float(tables[base][COST_A_DAY].mean())
+            for name in names[1:]:
+                at[(name, end)] = cost_per_additional_victim(
+                    tables[base], tables[name], counted_days(scenarios[base]),
+                    counted_days(scenarios[name]), currency)["cost_per_additional_victim"]
+        for name in dict.fromkeys(n for n, _ in at):
+            rows.append({"factor": f.key, "label": f.label, "scenario": name,
+                         "outcome": COST_A_DAY if len(names) == 1 else COST_PER_VICTIM,
+                         "nominal": f.nominal, "low": f.low, "high": f.high,
+                         "at_nominal": at[(name, "nominal")], "at_low": at[(name, "low")],
+                         "at_high": at[(name, "high")], "currency": currency})
+    return pd.DataFrame(rows, columns=["factor", "label", "scenario", "outcome", "nominal",
+                                       "low", "high", "at_nominal", "at_low", "at_high",
+                                       "currency"])
+
+
+def _recosted(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """A replications table with its cost KPIs worked out again for the scenario's costs."""
+    from tipkit.sim.model.costs import cost_kpis
+
+    costs = pd.DataFrame([cost_kpis(scenario, row) for row in table.to_dict("records")],
+                         index=table.index)
+    return table.assign(**{c: costs[c] for c in costs.columns})
+
+
+def cost_sentence(costs: pd.DataFrame | None, scenario: str) -> str:
+    """How far the assumed costs move the cost answer of `scenario` (the answer's option, or
+    the lone scenario), or "" when no cost was swung."""
+    from tipkit.sim.experiments.cost_effectiveness import money
+
+    rows = costs[costs.scenario == scenario] if costs is not None and len(costs) else None
+    if rows is None or rows.empty:
+        return ""
+    what = ("cost a day" if rows.outcome.iloc[0] == COST_A_DAY
+            else "cost per additional victim identified")
+    lead = (f"Costs are not varied with the simulation (they change no simulated outcome); "
+            f"swung one at a time over their ranges, {scenario}'s {what}")
+    nominal, currency = rows.at_nominal.iloc[0], rows.currency.iloc[0]
+    ends = rows[["at_low", "at_high"]].to_numpy(dtype=float)
+    if not math.isfinite(nominal) or not np.isfinite(ends).all():
+        return f"{lead} is not defined: its gain in identification is not clearly above zero."
+    widest = rows.iloc[int(np.argmax(np.abs(ends[:, 1] - ends[:, 0])))]
+    return (f"{lead} ({money(nominal, currency)} as written) runs from "
+            f"{money(ends.min(), currency)} to {money(ends.max(), currency)}, most with "
+            f"{widest.label}.")
+
+
 def answer_outcome(indices: pd.DataFrame, ranking: list[str]) -> tuple[str, str]:
     """The outcome the answer is about: the gain of the best option over the baseline (the
     best as written), or the identification rate when there is only one scenario."""
@@ -437,9 +533,10 @@ def beyond_chance(indices: pd.DataFrame, outcome: str, scenario: str) -> pd.Data
 
 
 def summary_sentence(indices: pd.DataFrame, ranking: list[str], held: int, judged: int,
-                     baseline: str) -> str:
+                     baseline: str, costs: pd.DataFrame | None = None) -> str:
     """One plain sentence: which assumption the answer depends on most, and how often the
-    options' ranking on identification holds across the assumption space."""
+    options' ranking on identification holds across the assumption space; then, when costs
+    were swung, one on how far they move the answer's cost (see `cost_sentence`)."""
     outcome, scenario = answer_outcome(indices, ranking)
     subject = (f"{scenario}'s gain in identification over {baseline}" if outcome == GAIN
                else f"the share of victims identified in {scenario}")
@@ -457,7 +554,8 @@ def summary_sentence(indices: pd.DataFrame, ranking: list[str], held: int, judge
         words += (f"; the ranking {' > '.join(ranking)} on identification holds in "
                   f"{held / judged:.0%} of the assumption space ({held} of {judged} "
                   f"sample points)")
-    return words + "."
+    costed = cost_sentence(costs, scenario)
+    return words + "." + (f" {costed}" if costed else "")
 
 
 def _tidy(x: float) -> float:

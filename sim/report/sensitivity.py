@@ -8,7 +8,9 @@ import json
 import math
 
 from tipkit.sim.experiments.results import RUN_FILE, ResultFolder, read_results
-from tipkit.sim.experiments.sensitivity import CHANCE, answer_outcome, summary_sentence
+from tipkit.sim.experiments.cost_effectiveness import money
+from tipkit.sim.experiments.sensitivity import (CHANCE, COST_A_DAY, answer_outcome,
+                                                summary_sentence)
 from tipkit.sim.report.charts import Chart, Series
 from tipkit.sim.report.tables import effect_text, effect_with_interval, outcome_words
 
@@ -32,7 +34,8 @@ def included(results: ResultFolder) -> ResultFolder | None:
 def sentence(found: ResultFolder) -> str:
     meta = found.meta
     return summary_sentence(found.tables["indices"], meta["ranking"], meta["ranking_held"],
-                            meta["ranking_judged"], meta["scenarios"][0])
+                            meta["ranking_judged"], meta["scenarios"][0],
+                            found.tables.get("costs"))
 
 
 def chart(found: ResultFolder) -> Chart:
@@ -102,7 +105,32 @@ def section_html(found: ResultFolder) -> str:
         "<table class=\"ranges\"><thead><tr><th>Scenario key</th><th>In words</th>"
         "<th>As written</th><th>Varied over</th><th>Range from</th></tr></thead>"
         f"<tbody>{ranges}</tbody></table>"
-        f"<p class=\"small\">Not varied: {kept or 'none'}.</p></details>")
+        f"<p class=\"small\">Not varied: {kept or 'none'}.</p></details>"
+        f"{_costs_html(found.tables.get('costs'))}")
+
+
+def _costs_html(costs) -> str:
+    """Each cost assumption swung one at a time on the runs as written: the cost answer at the
+    ends of its range (the costs are not in the Morris design: they change no simulated
+    outcome)."""
+    if costs is None or costs.empty:
+        return ""
+    rows = "".join(
+        f"<tr><td><code>{html.escape(r.factor)}</code></td><td>{html.escape(r.label)}</td>"
+        f"<td>{html.escape(r.scenario)}</td><td>{r.nominal:g}</td><td>{r.low:g} to "
+        f"{r.high:g}</td><td>{money(r.at_low, r.currency)} to {money(r.at_high, r.currency)}"
+        f"</td></tr>" for r in costs.itertuples(index=False))
+    what = ("cost a day" if costs.outcome.iloc[0] == COST_A_DAY else
+            "cost per additional victim identified (border agency and shelter)")
+    return ("<details><summary>The costs, swung one at a time</summary><p class=\"small\">"
+            "Costs change no simulated outcome, only the cost KPIs worked out from each run "
+            "afterwards, so they are not in the Morris design (they would add sample points "
+            "and re-simulate days the costs cannot change). Instead each cost number is set "
+            f"to each end of its range on the runs with every assumption as written: the "
+            f"{what} at either end, exactly.</p><table class=\"ranges\"><thead><tr><th>"
+            "Scenario key</th><th>In words</th><th>Option</th><th>As written</th><th>Swung "
+            f"over</th><th>The {html.escape(what)}</th></tr></thead><tbody>{rows}</tbody>"
+            "</table></details>")
 
 
 def _bold(text: str, bold: bool) -> str:
