@@ -107,6 +107,7 @@ class BudgetOutcome:
     options: pd.DataFrame
     front: pd.DataFrame
     downloads: dict[str, bytes] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)   # e.g. a warm-up too short (MSER-5)
 
 
 def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> BudgetOutcome:
@@ -118,7 +119,7 @@ def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> Bud
     from tipkit.sim.report.page import write_report
 
     advance = advance or (lambda fraction, label: None)
-    done = [0]
+    done, warnings = [0], []
 
     def progress(n: int) -> None:
         # the number of replications is not known in advance: the bar approaches 90%
@@ -130,7 +131,7 @@ def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> Bud
             request.path, budget=f"+{request.extra:.2f}", decide=request.decide,
             constraints=request.constraints(), seed=request.seed, out=Path(tmp) / "results",
             population_dir=population_dir, most=request.most, precision=request.precision,
-            workers=request.workers, progress=progress)
+            workers=request.workers, progress=progress, warn=warnings.append)
         advance(0.92, "writing the report")
         report = write_report(folder, folder / "report.html")
         results = read_results(folder)
@@ -143,6 +144,7 @@ def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> Bud
                 Path(request.path), load_base(request.path), found, folder,
                 beside=True).encode("utf-8")
         outcome = BudgetOutcome(request, optimise_answer(results), report_charts(results),
-                                results.tables["options"], results.tables["front"], downloads)
+                                results.tables["options"], results.tables["front"], downloads,
+                                warnings)
     advance(1.0, "done")
     return outcome

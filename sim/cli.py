@@ -377,6 +377,6 @@ def optimise(scenario, money, decide, constraints, seed, out, first, most, preci
             scenario, budget=money, decide=decide, constraints=constraints, seed=seed,
             out=out, population_dir=population_dir, first=first, most=most,
             precision=precision, indifference=indifference, workers=jobs, scheduler=scheduler,
-            progress=advance)
+            progress=advance, warn=_warn)
     click.echo("\n" + answer_text(folder))
     click.echo(f"\nWrote {folder}{os.sep}options.csv, front.csv, ranking.csv and best.yaml")

@@ -14,9 +14,12 @@ from click.testing import CliRunner
 
 from tipkit.cli import main
 from tipkit.errors import UserError
+from tipkit.sim.experiments.national_runs import point_warmup_checks
 from tipkit.sim.experiments.network import PointCache, run_nationals
+from tipkit.sim.experiments.warmup import check_warmups
 from tipkit.sim.model.national import (deal_legs, is_national_file, legs_key, load_national,
                                        national_kpis, point_seed, routed_points)
+from tipkit.sim.report.page import write_report
 
 from test_sim_scenario import _leaf_lines_without_source
 from test_sim_support import population, release  # noqa: F401 (fixtures)
@@ -186,6 +189,43 @@ def test_run_and_compare_a_national_file_from_the_command_line(tmp_path, release
     mixed = runner.invoke(main, ["sim", "compare", str(path), str(tmp_path / "net" / "air.yaml"),
                                  "--population", str(release)])
     assert mixed.exit_code == 2 and "compare national scenarios with national" in mixed.output
+
+
+FILLING_POINT = """arrivals: {{pattern: hourly, daily_volume: 1500, hourly_profile: {profile}}}
+victims: {{share: 0.01, transport: [bus, other]}}
+officers: 6
+training: {{basic_share: 0.5}}
+secondary: {{specialists: 4}}
+shelter: {{beds: 80, occupied_at_start: 0, stay_days: {{distribution: exponential, mean: 0.5}}}}
+run: {{days: 5, warmup_hours: {warmup}}}
+"""
+
+
+def test_a_points_warm_up_is_checked_on_its_own_legs_and_seed_and_reported(tmp_path,
+                                                                           population, release):
+    """A road crossing whose empty shelter fills within two days: a national run warns about
+    its warm-up by option and point, exactly as the point's own check on its legs and seed."""
+    path = write_network(tmp_path / "net")
+    (tmp_path / "net" / "road.yaml").write_text(FILLING_POINT.format(profile=[1] * 24,
+                                                                     warmup=0))
+    path.write_text(path.read_text().replace("victims_per_day: 12", "victims_per_day: 200"))
+    network = load_national(path)
+    found = point_warmup_checks({"network": network}, population, 1, workers=1)["warmup"]
+    assert list(found) == ["network, road"]        # the one-day points need no check
+    legs = deal_legs(network, population, 1)
+    road = next(p for p in routed_points(network, legs, 1) if p.name == "road")
+    own = check_warmups({"network, road": road.scenario}, legs[road.legs], road.seed, workers=1)
+    assert found["network, road"] == own["network, road"].as_dict()
+    assert own["network, road"].too_short
+
+    run = CliRunner().invoke(main, ["sim", "run", str(path), "--replications", "2", "--jobs",
+                                    "1", "--population", str(release), "--out",
+                                    str(tmp_path / "run")])
+    assert run.exit_code == 0, run.output
+    warned = [line for line in run.output.splitlines() if "warm-up" in line]
+    assert len(warned) == 1 and warned[0].startswith("Warning: network, road: the warm-up of 0 h")
+    page = write_report(tmp_path / "run", tmp_path / "run" / "report.html").read_text()
+    assert "Warm-up check (MSER-5" in page and "network, road: the warm-up of 0 h" in page
 
 
 def test_shipped_national_scenario_cites_every_value_and_routes_every_mode():

@@ -113,3 +113,27 @@ def test_sim_run_warns_in_one_line_and_the_report_states_the_check(tmp_path, rel
     assert "Warning:" not in text
     page = write_report(out, out / "report.html").read_text()
     assert "warm-up of 48 h is long enough" in page
+
+
+@pytest.mark.slow
+def test_the_shipped_land_border_and_national_land_points_keep_a_long_enough_warm_up():
+    """The shipped 24/7 crossings' warm-ups are the check's own (their comments say so): the
+    land-border scenarios, and the national network's land points as they run in it."""
+    from pathlib import Path
+
+    from tipkit.sim.experiments.national_runs import point_warmup_checks
+    from tipkit.sim.model.national import load_national
+    from tipkit.sim.model.population import load_population
+    from tipkit.sim.model.scenario_files import load_scenario
+
+    shipped = Path(__file__).resolve().parents[1] / "scenarios"
+    victims = load_population(None)              # the committed release, as users run them
+    land = {p.stem: load_scenario(p) for p in sorted(shipped.glob("land-border-*.yaml"))}
+    checks = check_warmups(land, victims, 1, workers=2)
+    national = load_national(shipped / "national" / "national-baseline.yaml")
+    points = point_warmup_checks({national.name: national}, victims, 1, workers=2)["warmup"]
+    assert len(checks) == 2 and sorted(points) == ["national-baseline, north-road",
+                                                   "national-baseline, seaport",
+                                                   "national-baseline, south-rail-road"]
+    for check in [*checks.values(), *map(WarmupCheck.from_dict, points.values())]:
+        assert not check.too_short, check.message()

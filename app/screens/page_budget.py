@@ -91,6 +91,8 @@ def _results() -> None:
         "Searching")
     if outcome is None:
         return
+    for message in outcome.warnings:
+        st.warning(f"Warm-up: {message}.")
     st.subheader("The answer")
     st.markdown(outcome.answer_html, unsafe_allow_html=True)
     columns = st.columns(len(outcome.downloads))

@@ -15,7 +15,9 @@ from tipkit.sim.experiments import results
 from tipkit.sim.experiments.national_results import national_mapping
 from tipkit.sim.experiments.decisions import (cost_today, currency, decision_space,
                                               parse_budget, parse_constraint, parse_decision)
+from tipkit.sim.experiments.national_runs import point_warmup_checks
 from tipkit.sim.experiments.optimise import Optimum, optimise
+from tipkit.sim.experiments.warmup import check_warmups, reported
 from tipkit.sim.model.fields import changed_keys, get_dotted
 from tipkit.sim.model.national import NationalScenario, is_national_file, load_national
 from tipkit.sim.model.population import load_population
@@ -32,8 +34,9 @@ def load_base(path) -> Scenario | NationalScenario:
 def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 1, out=None,
                       population_dir=None, first: int = 10, most: int = 320,
                       precision: float = 0.05, indifference: float = 0.005, workers=None,
-                      scheduler=None, progress=None) -> tuple[Optimum, Path]:
-    """`tipkit sim optimise`: the best option within the budget, the front, how sure."""
+                      scheduler=None, progress=None, warn=None) -> tuple[Optimum, Path]:
+    """`tipkit sim optimise`: the best option within the budget, the front, how sure. The
+    warm-up is checked on the scenario as searched from (today), as `run` checks it."""
     path = Path(path)
     base = load_base(path)
     points = base.point_names if isinstance(base, NationalScenario) else None
@@ -43,6 +46,10 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
     today = cost_today(base)
     amount = parse_budget(budget, today)
     population = load_population(population_dir)
+    where = {"workers": workers, "scheduler": scheduler}
+    checked = (point_warmup_checks({base.name: base}, population, seed, warn, **where)
+               if isinstance(base, NationalScenario) else
+               reported(check_warmups({base.name: base}, population, seed, **where), warn))
     space, populations = decision_space(base, decisions, amount, population, seed,
                                         [c for c in limits if c.point == "total"])
     found = optimise(base, space, populations or population, seed, limits, first=first,
@@ -54,7 +61,7 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
                             "constraints": [c.label for c in limits],
                             "first_replications": first, "max_replications": most,
                             "precision": precision, "indifference": indifference,
-                            **results.provenance(population, seed)})
+                            **results.provenance(population, seed), **checked})
     return found, folder
 
 

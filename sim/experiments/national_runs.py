@@ -12,7 +12,9 @@ from tipkit.errors import UserError
 from tipkit.sim.experiments import results
 from tipkit.sim.experiments.national_results import write_national
 from tipkit.sim.experiments.network import NationalComparison, national_comparison, run_nationals
-from tipkit.sim.model.national import NationalScenario, load_national, unrouted_share
+from tipkit.sim.experiments.warmup import check_warmups, reported
+from tipkit.sim.model.national import (NationalScenario, deal_legs, load_national, routed_points,
+                                       unrouted_share)
 from tipkit.sim.model.population import VictimPopulation, load_population
 from tipkit.sim.model.queueing import offered_utilisation
 
@@ -47,10 +49,12 @@ def run_national(path, *, replications="30", seed: int = 1, out=None, population
                  ) -> tuple[pd.DataFrame, Path]:
     """`tipkit sim run` on a national file: the national KPI summary and the folder written."""
     options, population = load_nationals([path], population_dir, warn)
+    checked = point_warmup_checks(options, population, seed, warn, workers=workers,
+                                  scheduler=scheduler)
     runs = run_nationals(options, population, seed, _whole(replications), workers=workers,
                          scheduler=scheduler, progress=progress)
     folder = write_national(out or Path("runs") / Path(path).stem, runs,
-                            results.provenance(population, seed),
+                            {**results.provenance(population, seed), **checked},
                             {n: o.sources() for n, o in options.items()})
     (run,) = runs.values()
     return run.summary(), folder
@@ -64,12 +68,33 @@ def compare_national(paths, *, replications="30", seed: int = 1, out=None, popul
     if len(paths) < 2:
         raise UserError("compare needs at least two scenarios: a baseline and an option")
     options, population = load_nationals(paths, population_dir, warn)
+    checked = point_warmup_checks(options, population, seed, warn, workers=workers,
+                                  scheduler=scheduler)
     runs = run_nationals(options, population, seed, _whole(replications), workers=workers,
                          scheduler=scheduler, progress=progress)
     folder = write_national(out or Path("runs") / "compare", runs,
-                            results.provenance(population, seed),
+                            {**results.provenance(population, seed), **checked},
                             {n: o.sources() for n, o in options.items()})
     return national_comparison(runs), folder
+
+
+def point_warmup_checks(options: dict[str, NationalScenario], population: VictimPopulation,
+                        seed: int, warn=None, **where) -> dict:
+    """The warm-up check (sim.experiments.warmup) of every point that needs one, on its own
+    legs and seed as it runs in the network, named "option, point"; a point set up alike in
+    several options is checked once. Warnings through `warn`; the checks for run.json."""
+    scenarios, own, legs, seen = {}, {}, {}, set()
+    for name, national in options.items():
+        dealt = deal_legs(national, population, seed)
+        legs.update(dealt)
+        for point in routed_points(national, dealt, seed):
+            if (point.scenario, point.legs, point.seed) in seen:
+                continue
+            seen.add((point.scenario, point.legs, point.seed))
+            label = f"{name}, {point.name}"
+            scenarios[label] = point.scenario
+            own[label] = (point.legs, point.seed)
+    return reported(check_warmups(scenarios, legs, seed, own=own, **where), warn)
 
 
 def point_replications(paths, replications) -> int:

@@ -17,7 +17,7 @@ from tipkit.sim.model.national import is_national_file
 from tipkit.sim.model.population import VictimPopulation, load_population
 from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.experiments.replications import summary_table
-from tipkit.sim.experiments.warmup import check_warmups
+from tipkit.sim.experiments.warmup import check_warmups, reported
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.scenario_files import load_scenario, scenario_source
 from tipkit.errors import UserError
@@ -208,12 +208,7 @@ def run_sensitivity(planned: SensitivityPlan, *, out=None, workers=None, schedul
 def warmup_checks(loaded: Loaded, seed: int, warn: Warn | None, **where) -> dict:
     """MSER-5 on each scenario that needs a warm-up (see sim.experiments.warmup): a warning
     for each one too short, and the checks for run.json."""
-    checks = check_warmups(loaded.scenarios, loaded.population, seed, **where)
-    for check in checks.values():
-        message = check.message()
-        if message and warn is not None:
-            warn(message)
-    return {"warmup": {name: c.as_dict() for name, c in checks.items()}} if checks else {}
+    return reported(check_warmups(loaded.scenarios, loaded.population, seed, **where), warn)
 
 
 def _sensitivity(loaded: Loaded, seed: int, replications: int, where: dict):

@@ -196,14 +196,19 @@ def series_check(name: str, rows: np.ndarray, warmup_hours: float) -> SeriesChec
     return SeriesCheck(name, settles, _round(mean), _round(low), _round(high))
 
 
-def check_warmups(scenarios: dict[str, Scenario], population: VictimPopulation, seed: int,
-                  replications: int = REPLICATIONS, **where) -> dict[str, WarmupCheck]:
+def check_warmups(scenarios: dict[str, Scenario], population, seed: int,
+                  replications: int = REPLICATIONS, *, own: dict | None = None, **where
+                  ) -> dict[str, WarmupCheck]:
     """The MSER-5 check of every scenario that needs one (see `needs_check`), on the run's own
-    replication seeds; `where` is `execute`'s (workers, scheduler)."""
+    replication seeds; `own` gives a scenario (by name) its own (population key, seed), as a
+    point of a national network runs (`population` is then the mapping: see `Job`); `where`
+    is `execute`'s (workers, scheduler)."""
     checked = {name: s for name, s in scenarios.items() if needs_check(s)}
     if not checked:
         return {}
-    runs = execute([Job(name, s, tuple(range(replications))) for name, s in checked.items()],
+    own = own or {}
+    runs = execute([Job(name, s, tuple(range(replications)), *own.get(name, ()))
+                    for name, s in checked.items()],
                    population, seed, task=hourly_batch, **where)
     found = {}
     for name, scenario in checked.items():
@@ -214,6 +219,15 @@ def check_warmups(scenarios: dict[str, Scenario], population: VictimPopulation, 
         found[name] = WarmupCheck(name, scenario.run.warmup_hours, scenario.run.days * 24,
                                   series, replications)
     return found
+
+
+def reported(checks: dict[str, WarmupCheck], warn) -> dict:
+    """A warning through `warn` for each warm-up too short, and the checks for run.json."""
+    for check in checks.values():
+        message = check.message()
+        if message and warn is not None:
+            warn(message)
+    return {"warmup": {name: c.as_dict() for name, c in checks.items()}} if checks else {}
 
 
 def _round(x: float) -> float:

@@ -307,9 +307,14 @@ def report_charts(results: ResultFolder) -> list[Chart]:
                       "Minutes", constraint)) if c is not None]
 
 
+_NO_WARMUP = ("No warm-up check is stored with these results: one-day runs without a warm-up "
+              "are not checked (they start empty, as the day does).")
+
+
 def write_budget_report(results: ResultFolder, out: Path) -> Path:
     """The report of an optimise or national folder: HTML with charts embedded, PNGs beside."""
-    from tipkit.sim.report.page import _assumptions_html, figures_html, page_shell, write_pngs
+    from tipkit.sim.report.page import (_assumptions_html, figures_html, page_shell,
+                                        warmup_checks_text, write_pngs)
 
     chart_list = report_charts(results)
     if results.kind == "optimise":
@@ -336,7 +341,9 @@ measures how many more victims trained officers identify, so where a trained off
 the most victims" depends on the assumed noticing probabilities (highlighted below) as much as
 on where the victims cross. Victims a day and the routing of transport modes to points are
 assumptions too.</p></div>
-{_assumptions_html(results, [])}"""
+{_assumptions_html(results, [])}
+<h2>Warm-up</h2>
+<p>{html.escape(warmup_checks_text(results.meta) or _NO_WARMUP)}</p>"""
     outputs.write_text(out, page_shell(title, results, body, what))
     return out
 

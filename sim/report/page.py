@@ -505,16 +505,20 @@ with seed {meta.get('seed')}.</p>
 
 def _warmup_text(meta: dict, s: Scenario) -> str:
     """The run's warm-up and the result of its MSER-5 check, in words."""
-    checks = [WarmupCheck.from_dict(d) for d in meta.get("warmup", {}).values()]
-    if not needs_check(s) and not checks:
+    if not needs_check(s) and not meta.get("warmup"):
         return ("A one-day run without a warm-up is a terminating run (it starts empty, as the "
                 "day does): no warm-up applies.")
     text = (f"A run settling into a steady state discards a warm-up of {s.run.warmup_hours:g} "
             f"hours of its {s.run.days:g} days.")
+    return f"{text} {warmup_checks_text(meta) or 'No warm-up check is stored with these results.'}"
+
+
+def warmup_checks_text(meta: dict) -> str:
+    """The warm-up checks stored in run.json, in words ("" when there are none)."""
+    checks = [WarmupCheck.from_dict(d) for d in meta.get("warmup", {}).values()]
     if not checks:
-        return text + " No warm-up check is stored with these results."
-    return (f"{text} Warm-up check ({WARMUP_METHOD}): "
-            + " ".join(c.sentence() for c in checks))
+        return ""
+    return f"Warm-up check ({WARMUP_METHOD}): " + " ".join(c.sentence() for c in checks)
 
 
 def _replications_text(meta: dict) -> str:
