@@ -189,6 +189,9 @@ def test_run_and_compare_a_national_file_from_the_command_line(tmp_path, release
     mixed = runner.invoke(main, ["sim", "compare", str(path), str(tmp_path / "net" / "air.yaml"),
                                  "--population", str(release)])
     assert mixed.exit_code == 2 and "compare national scenarios with national" in mixed.output
+    for command in (["sensitivity"], ["sweep", "--vary", "officers=2,3"]):
+        refused = runner.invoke(main, ["sim", *command, str(path), "--population", str(release)])
+        assert refused.exit_code == 2 and "take single crossing points" in refused.output
 
 
 FILLING_POINT = """arrivals: {{pattern: hourly, daily_volume: 1500, hourly_profile: {profile}}}

@@ -37,6 +37,10 @@ def load(paths, population_dir=None, warn: Warn | None = None) -> Loaded:
     at or above 1 is reported through `warn` before anything runs."""
     scenarios, sources = {}, {}
     for path in paths:
+        if is_national_file(path):    # run and compare handle these before they get here
+            raise UserError(f"{path}: a national network: sweep and sensitivity take single "
+                            "crossing points (run or compare the network; sweep or vary the "
+                            "assumptions of a point's own scenario file)")
         scenario = load_scenario(path)
         name = scenario.name
         if name in scenarios:
