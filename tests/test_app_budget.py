@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 from tipkit.app import budget, settings
 from tipkit.sim.model.national import load_national
 
-from test_sim_national import write_network
+from test_sim_national import FILLING_POINT, write_network
 from test_sim_support import write_release
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,6 +68,18 @@ def test_a_search_answers_with_the_best_mix_the_front_and_the_files(folders):
     assert option.point("air").scenario.officer_levels().count("specialist") == \
         best["air.specialist_officers"]
     assert seen == sorted(seen) and seen[-1] == 1.0
+
+
+def test_a_search_warns_when_todays_warm_up_is_too_short(folders):
+    scenarios, releases = folders
+    (scenarios / "filling.yaml").write_text(FILLING_POINT.format(profile=[1] * 24, warmup=0)
+                                            .replace("share: 0.01", "share: 0.08"))
+    request = budget.BudgetRequest(scenarios / "filling.yaml", 5000.0,
+                                   ("specialist_officers=0,1",), wait_limit=None,
+                                   precision=0.5, most=10, workers=1)
+    outcome = budget.run_budget(request, releases / "iom-2018")
+    assert len(outcome.warnings) == 1
+    assert outcome.warnings[0].startswith("filling: ") and "MSER-5" in outcome.warnings[0]
 
 
 def test_the_page_runs_a_search_in_the_background_and_shows_the_answer(folders):
