@@ -16,6 +16,7 @@ from tipkit.sim.report.charts import Chart
 from tipkit.sim.experiments.designs import most_trained
 from tipkit.sim.model.kpis import KPI_BY_NAME
 from tipkit.sim.model.population import VictimPopulation
+from tipkit.sim.model.fields import changed_keys
 from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.scenario_files import scenario_source
@@ -157,7 +158,7 @@ def cannot_settle_message(scenario: Scenario) -> str | None:
 def option_yaml(base: Scenario, base_file: str, option: Scenario) -> str:
     """The option as a scenario file that starts from the base and changes only what the
     levers moved; `tipkit sim run` reads it when it is saved beside the base file."""
-    changed = _changed_keys(base.to_mapping(), option.to_mapping())
+    changed = changed_keys(base.to_mapping(), option.to_mapping())
     body: dict = {"based_on": base_file, "name": option.name, "question": option.question}
     for dotted in changed:
         if dotted in ("name", "question"):
@@ -209,6 +210,7 @@ class Outcome:
     answer_html: str                 # the report's plain-language answer
     charts: list[Chart]
     downloads: dict[str, bytes] = field(default_factory=dict)   # file name -> contents
+    warmup_warnings: list[str] = field(default_factory=list)    # warm-ups too short (MSER-5)
 
     def headline(self) -> list[dict]:
         """The key KPIs: base and option with intervals, the paired difference and verdict."""
@@ -286,11 +288,14 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
     if len(scenarios) < 2:
         raise UserError("the option needs its own name to be compared with the base")
     loaded = Loaded(scenarios, _sources(request), population)
+    advance(0.0, "checking the warm-up")
+    warnings: list[str] = []        # warm-ups too short (MSER-5)
     with tempfile.TemporaryDirectory(prefix="tipkit-app-") as tmp:
         result, folder = compare_loaded(loaded, Path(tmp) / "results",
                                         replications=request.replications, seed=request.seed,
                                         sensitivity=request.sensitivity,
-                                        workers=request.workers, progress=progress)
+                                        workers=request.workers, progress=progress,
+                                        warn=warnings.append)
         advance(0.92, "writing the report")
         report = write_report(folder, folder / "report.html")
         charts, answer = report_charts(folder)
@@ -300,7 +305,62 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
     downloads[f"{_slug(request.option.name)}.yaml"] = option_yaml(
         request.base, request.base_path.name, request.option).encode("utf-8")
     advance(1.0, "done")
-    return Outcome(request, result.summaries, result.differences, answer, charts, downloads)
+    return Outcome(request, result.summaries, result.differences, answer, charts, downloads,
+                   warnings)
+
+
+@dataclass
+class AssumptionsOutcome:
+    """Every assumption varied together around the base and the option: the chart of what the
+    answer depends on, its sentence and table, and the files to download."""
+    request: Request
+    samples: int
+    chart: Chart
+    sentence: str
+    table_html: str                   # what moves each headline KPI, and the ranges
+    downloads: dict[str, bytes] = field(default_factory=dict)
+
+
+def vary_assumptions(request: Request, population: VictimPopulation, samples: int = 8,
+                     replications: int = 2, advance=None) -> AssumptionsOutcome:
+    """`tipkit sim sensitivity` on the base and the option: Morris over every assumption the
+    base's files mark, the option's levers held (they are the choice under study); the point
+    with every assumption as written runs the request's replications."""
+    from tipkit.sim.experiments import results, sensitivity
+    from tipkit.sim.experiments.results import read_results
+    from tipkit.sim.report import sensitivity as report_sensitivity
+    from tipkit.sim.report.page import write_report
+
+    advance = advance or (lambda fraction, label: None)
+    scenarios = request.scenarios()
+    if len(scenarios) < 2:
+        raise UserError("the option needs its own name to be compared with the base")
+    planned = sensitivity.plan(scenarios, _sources(request), trajectories=samples,
+                               replications=replications, seed=request.seed,
+                               nominal_replications=request.replications)
+    total, done = planned.runs, [0]
+
+    def progress(n: int) -> None:
+        done[0] += n
+        advance(0.95 * done[0] / total, f"{done[0]} of {total} runs "
+                                        f"({len(planned.varied)} assumptions varied)")
+
+    result = sensitivity.run(planned, population, workers=request.workers, progress=progress)
+    advance(0.97, "writing the report")
+    with tempfile.TemporaryDirectory(prefix="tipkit-app-") as tmp:
+        folder = results.write_sensitivity(Path(tmp) / "sensitivity", result,
+                                           results.provenance(population, request.seed),
+                                           _sources(request))
+        report = write_report(folder, folder / "report.html")
+        found = read_results(folder)
+        outcome = AssumptionsOutcome(request, samples, report_sensitivity.chart(found),
+                                     report_sensitivity.sentence(found),
+                                     report_sensitivity.section_html(found))
+        outcome.downloads = {name: (folder / name).read_bytes() for name in
+                             ("indices.csv", "factors.csv", "points.csv", "costs.csv")}
+        outcome.downloads["sensitivity-report.html"] = report.read_bytes()
+    advance(1.0, "done")
+    return outcome
 
 
 def report_charts(folder: Path) -> tuple[list[Chart], str]:
@@ -322,17 +382,6 @@ def _sources(request: Request) -> dict[str, str]:
                    + option_yaml(request.base, request.base_path.name, request.option)
                    + "\n" + base_text)
     return {request.base.name: base_text, request.option.name: option_text}
-
-
-def _changed_keys(base: dict, option: dict, prefix: str = "") -> list[str]:
-    found = []
-    for key, value in option.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            found += _changed_keys(base[key], value, f"{dotted}.")
-        elif base.get(key) != value:
-            found.append(dotted)
-    return found
 
 
 def _get(scenario: Scenario, dotted: str):

@@ -46,6 +46,29 @@ def _warn(message: str) -> None:
     click.secho(f"Warning: {message}", fg="yellow", err=True)
 
 
+def _points(paths) -> int:
+    """Crossing points in these scenario files (a national file counts its points)."""
+    from tipkit.sim.model.national import is_national_file, load_national
+
+    return sum(len(load_national(p).points) if is_national_file(p) else 1 for p in paths)
+
+
+def _points_text(folder: Path) -> str:
+    import pandas as pd
+    from tipkit.sim.report.tables import points_text
+
+    return "\nAt each crossing point (means):\n" + points_text(
+        pd.read_csv(folder / "points.csv"), ("identification_rate", "desk_wait_mean",
+                                             "desk_wait_p95", "cost_per_day"))
+
+
+def _costs_text(folder: Path) -> str:
+    import pandas as pd
+    from tipkit.sim.report.tables import costs_text
+
+    return costs_text(pd.read_csv(folder / "cost_effectiveness.csv"))
+
+
 def _count(replications: str, scenarios: int, budget: int) -> int | None:
     return None if replications.strip().lower() == "auto" else scenarios * max(int(
         replications) if replications.strip().isdigit() else 0, 0)
@@ -73,16 +96,20 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
 
     Writes summary.csv (kpi, mean, ci_low, ci_high, n), replications.csv (one row per
     replication), the scenario as run and run.json (seed, versions) to the output folder.
+    A national scenario (kind: national) runs every crossing point of its network and also
+    writes points.csv, point_replications.csv and routing.csv.
 
     \b
     Example:
       tipkit sim run scenarios/airport-baseline.yaml --replications 30 --seed 1 \\
           --out runs/airport
+      tipkit sim run scenarios/national/national-baseline.yaml --replications 30 \\
+          --out runs/national
     """
     from tipkit.sim.experiments.runs import run_scenario
     from tipkit.sim.report.tables import summary_text
 
-    total = _count(replications, 1, budget)
+    total = _count(replications, _points([scenario]), budget)
     label = (f"Running {total} replications" if total else
              f"Running replications until {precision:.0%} precision (at most {budget})")
     with Progress(total, label) as bar:
@@ -92,6 +119,8 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
             scheduler=scheduler, progress=bar.advance, warn=_warn,
             log_travellers=log_travellers, long_ok=long_ok)
     click.echo(summary_text(summary, f"\n{scenario}  (seed {seed})\n"))
+    if (folder / "points.csv").is_file():
+        click.echo(_points_text(folder))
     click.echo(f"\nWrote {folder}{os.sep}summary.csv and replications.csv")
 
 
@@ -117,7 +146,10 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
     """Compare scenarios on common random numbers against the first (the baseline).
 
     For every KPI, prints and writes the paired difference with a 95% interval and a plain
-    verdict. Writes summary.csv, differences.csv, replications.csv, sensitivity.csv.
+    verdict, and each option's cost per additional victim identified (Fieller's 95% interval).
+    Writes summary.csv, differences.csv, cost_effectiveness.csv, replications.csv,
+    sensitivity.csv. National scenarios compare with national scenarios (nationally and at
+    every point).
 
     \b
     Example:
@@ -127,7 +159,7 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
     from tipkit.sim.experiments.runs import compare_scenarios
     from tipkit.sim.report.tables import differences_text
 
-    total = _count(replications, len(scenarios), budget)
+    total = _count(replications, _points(scenarios), budget)
     label = (f"Running {len(scenarios)} scenarios x {replications} replications" if total else
              f"Running {len(scenarios)} scenarios until {precision:.0%} precision "
              f"(at most {budget} replications each)")
@@ -137,6 +169,13 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
             population_dir=population_dir, precision=precision, budget=budget,
             sensitivity=sensitivity, workers=jobs, scheduler=scheduler, progress=bar.advance,
             warn=_warn, long_ok=long_ok)
+    if not hasattr(result, "replicated"):        # national options
+        click.echo(differences_text(result.differences, ("identification_rate",
+                                                         "desk_wait_p95_worst", "cost_per_day")))
+        click.echo(_costs_text(folder))
+        click.echo(_points_text(folder))
+        click.echo(f"\nWrote {folder}")
+        return
     rep = result.replicated
     click.echo(f"\n{rep.replications} replications per scenario (seed {seed})")
     if rep.precision is not None:
@@ -151,6 +190,7 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
     click.echo(differences_text(result.differences, ("identification_rate", "desk_wait_mean",
                                                      "false_referrals_per_10k",
                                                      "refused_referrals")))
+    click.echo(_costs_text(folder))
     click.echo(f"\nWrote {folder}")
 
 
@@ -203,6 +243,63 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
 
 
 @sim.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("options", nargs=-1, metavar="[OPTION_SCENARIO]...",
+                type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--samples", type=click.IntRange(2), default=8, show_default=True,
+              help="Morris trajectories: each costs one sample point per varied assumption "
+                   "plus one. More narrow the intervals of the indices.")
+@click.option("--replications", type=click.IntRange(1), default=2, show_default=True,
+              help="Replications per option at each sample point (the same days everywhere).")
+@_SEED
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/sensitivity"),
+              show_default=True, help="Output folder. Inside a compare folder written before "
+              "(e.g. runs/options/sensitivity), that folder's report shows it too (compare "
+              "--force replaces the whole folder, this one with it).")
+@_POPULATION
+@_JOBS
+@_SCHEDULER
+@_FORCE
+@_YES
+def sensitivity(scenario, options, samples, replications, seed, out, population_dir, jobs,
+                scheduler, force, long_ok):
+    """Vary every assumption together and say which ones the answer depends on.
+
+    Every value the scenario files (and those they are based_on) mark `# assumption` is varied
+    over its range: `# assumption, range 0.3-0.9` in its comment, else +-50% of the value,
+    clipped to the values the key can take. Varied: probabilities, rates, strengths and the
+    medians of durations; counts, lists, choices, run settings and the options' own choices
+    are not. Morris elementary effects (SALib) rank the assumptions for each headline KPI;
+    SCENARIO and each OPTION_SCENARIO run at every sample point on the same replication seeds,
+    and the output says how often their ranking on identification holds.
+
+    Writes factors.csv, design.csv, points.csv, replications.csv, indices.csv and run.json.
+
+    \b
+    Example:
+      tipkit sim sensitivity scenarios/airport-baseline.yaml \\
+          scenarios/airport-train-half.yaml scenarios/airport-train-all.yaml \\
+          --out runs/options/sensitivity
+    """
+    from tipkit.sim.experiments.runs import plan_sensitivity, run_sensitivity
+    from tipkit.sim.report.tables import sensitivity_text
+
+    planned = plan_sensitivity([scenario, *options], samples=samples,
+                               replications=replications, seed=seed, out=out, force=force,
+                               population_dir=population_dir, workers=jobs,
+                               scheduler=scheduler, warn=_warn, long_ok=long_ok)
+    p = planned.plan
+    click.echo(f"Varying {len(p.varied)} assumptions together (Morris, {samples} trajectories "
+               f"= {len(p.design) - 1} sample points) for {len(p.scenarios)} option"
+               f"{'s' if len(p.scenarios) > 1 else ''}: {p.runs} simulated runs.", err=True)
+    with Progress(p.runs, "Running the sample points") as bar:
+        result, folder = run_sensitivity(planned, workers=jobs, scheduler=scheduler,
+                                         progress=bar.advance)
+    click.echo(sensitivity_text(result))
+    click.echo(f"\nWrote {folder}")
+
+
+@sim.command()
 @click.argument("results", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="The HTML file to write. Default: RESULTS/report.html. PNGs of each chart "
@@ -221,3 +318,68 @@ def report(results, out, force):
 
     path = write_report(results, out or results / "report.html", force=force)
     click.echo(f"Wrote {path}")
+
+
+@sim.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--budget", "money", required=True, metavar="AMOUNT|+AMOUNT",
+              help="The most the border agency may spend a year (staff, training, e-gates, "
+                   "secondary inspection), in the scenario's currency; +AMOUNT: that much more "
+                   "than the scenario as it stands.")
+@click.option("--decide", "decide", multiple=True, required=True, metavar="KEY=VALUES",
+              help="A setting to choose and its values (lo..hi:step or a,b,c): a scenario key, "
+                   "or specialist_officers / basic_officers (whole officers). In a national "
+                   "scenario prefix the point: seaport.specialist_officers=0..6. Repeat.")
+@click.option("--constraint", "constraints", multiple=True, metavar="KPI<=VALUE",
+              help="A limit every chosen option must keep (by its mean): desk_wait_p95<=45 "
+                   "(at every point), seaport.desk_wait_p95<=30 (one point), "
+                   "desk_wait_p95_worst<=45 (national), specialist_officers<=20 (a decided "
+                   "value added up over the points). Repeat.")
+@_SEED
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Output folder. Default: runs/<scenario file name>-optimise.")
+@click.option("--first-replications", "first", type=click.IntRange(3), default=10,
+              show_default=True, help="Replications every option gets before screening.")
+@click.option("--max-replications", "most", type=click.IntRange(3), default=320,
+              show_default=True, help="The most replications any option gets.")
+@_PRECISION
+@click.option("--indifference", type=click.FloatRange(0, 1), default=0.005, show_default=True,
+              help="Differences in identification rate smaller than this do not matter "
+                   "(0.005: half a victim in 100).")
+@_POPULATION
+@_JOBS
+@_SCHEDULER
+@_FORCE
+@_YES
+def optimise(scenario, money, decide, constraints, seed, out, first, most, precision,
+             indifference, population_dir, jobs, scheduler, force, long_ok):
+    """Find the option within a budget that identifies the most victims, by simulation.
+
+    Every option within the budget (and the totals' limits) runs on common random numbers;
+    options clearly worse than a clearly feasible one are dropped after a few replications and
+    the contenders get more (ranking and selection), until the ranking is settled and the
+    best's identification is within --precision. Prints and writes the best option, the front
+    of identification against cost, and how sure the ranking is (best minus runner-up, paired
+    95% CI): options.csv, front.csv, ranking.csv, chosen.csv, best.yaml.
+
+    \b
+    Example:
+      tipkit sim optimise scenarios/national/national-baseline.yaml --budget +60000 \\
+          --decide capital-airport.specialist_officers=0..12 \\
+          --decide north-road.specialist_officers=0..6 \\
+          --decide south-rail-road.specialist_officers=0..8 \\
+          --decide seaport.specialist_officers=0..6 \\
+          --constraint specialist_officers<=20 --constraint desk_wait_p95<=45 \\
+          --out runs/next-20
+    """
+    from tipkit.sim.experiments.budget_runs import optimise_scenario
+    from tipkit.sim.report.budget_page import answer_text
+
+    with Progress(None, "Screening options (replications run)") as bar:
+        found, folder = optimise_scenario(
+            scenario, budget=money, decide=decide, constraints=constraints, seed=seed,
+            out=out, force=force, population_dir=population_dir, first=first, most=most,
+            precision=precision, indifference=indifference, workers=jobs, scheduler=scheduler,
+            progress=bar.advance, warn=_warn, long_ok=long_ok)
+    click.echo("\n" + answer_text(folder))
+    click.echo(f"\nWrote {folder}{os.sep}options.csv, front.csv, ranking.csv and best.yaml")

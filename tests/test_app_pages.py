@@ -80,6 +80,32 @@ def test_explorer_runs_an_option_and_shows_kpis_intervals_verdicts_and_charts(fo
     assert len(at.metric) == 5
 
 
+@pytest.mark.slow
+def test_explorer_varies_every_assumption_in_the_background_and_shows_what_matters(
+        folders, tmp_path, monkeypatch):
+    quiet = tmp_path / "scenarios"          # the airport at a tenth of its volume: quick
+    quiet.mkdir()
+    (quiet / "airport-baseline.yaml").write_text(
+        (ROOT / "scenarios" / "airport-baseline.yaml").read_text()
+        .replace("daily_volume: 8000", "daily_volume: 800").replace("share: 0.001 ", "share: 0.02 "))
+    monkeypatch.setenv(settings.SCENARIOS, str(quiet))
+    at = _app()
+    _lever(at, "training.specialist_share").set_value(50.0)
+    at.sidebar.slider(key="replications").set_value(2)
+    at.slider(key="assumption_samples").set_value(2)
+    at.run()
+    at.button(key="vary_assumptions").click()
+    at.run()
+    _finish(at, "whatif_assumptions_job")
+    _no_failure(at)
+    assert not at.error
+    plain = " ".join(m.value for m in at.markdown)
+    assert "of the assumption space" in plain
+    assert [c for c in at.get("plotly_chart")]          # the chart of what the answer hangs on
+    downloads = {d.label for d in at.get("download_button")}
+    assert {"indices.csv", "factors.csv", "sensitivity-report.html"} <= downloads
+
+
 def test_explorer_says_specifically_why_an_option_cannot_settle_and_will_not_run_it(folders):
     at = _app()
     _lever(at, "officers").set_value(5)

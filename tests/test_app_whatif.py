@@ -174,3 +174,49 @@ def test_the_training_sensitivity_adds_its_chart_and_its_caveat(base):
     result = whatif.run(request, load_population(ROOT / "releases" / "iom-2018"))
     assert [c.key for c in result.charts][-1] == "sensitivity"
     assert "Training effects are assumptions" in result.answer_html
+
+
+def test_varying_every_assumption_gives_the_chart_the_sentence_and_the_files(tmp_path):
+    base_file = tmp_path / "quiet.yaml"
+    base_file.write_text(BASELINE.read_text().replace("daily_volume: 8000", "daily_volume: 800")
+                         .replace("transport: [plane]", "transport: [plane, bus]")
+                         .replace("share: 0.001 ", "share: 0.02 "))
+    base = load_scenario(base_file)
+    values = dict(whatif.lever_values(base), **{"training.specialist_share": 50.0})
+    request = whatif.Request(base, base_file, whatif.option_from(base, values),
+                             replications=3, seed=1, workers=1)
+    seen = []
+    outcome = whatif.vary_assumptions(request, load_population(ROOT / "releases" / "iom-2018"),
+                                      samples=2, replications=1,
+                                      advance=lambda fraction, label: seen.append(fraction))
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    assert outcome.chart.key == "global-sensitivity" and outcome.chart.kind == "hbars"
+    assert outcome.sentence.startswith("The answer (airport-baseline what-if's gain in "
+                                       "identification over airport-baseline)") or \
+        outcome.sentence.startswith("No assumption moves the answer")
+    assert "of the assumption space" in outcome.sentence
+    assert "Assumptions that move it most" in outcome.table_html
+    assert set(outcome.downloads) == {"indices.csv", "factors.csv", "points.csv", "costs.csv",
+                                      "sensitivity-report.html"}
+    factors = pd.read_csv(pd.io.common.BytesIO(outcome.downloads["factors.csv"]))
+    held = factors.set_index("factor").loc["training.specialist_share"]
+    assert not held.varied and "choice under study" in held.why_not_varied
+
+
+def test_a_warm_up_too_short_is_a_warning_on_the_page_and_in_the_report(tmp_path):
+    flat = ", ".join(["1"] * 24)
+    base_file = tmp_path / "filling.yaml"
+    base_file.write_text(
+        f"name: filling\narrivals: {{pattern: hourly, daily_volume: 1500, hourly_profile: "
+        f"[{flat}]}}\nvictims: {{share: 0.1, transport: [bus, train, plane, other]}}\n"
+        "officers: 6\ntraining: {specialist_share: 1.0}\nsecondary: {specialists: 6}\n"
+        "shelter:\n  beds: 80\n"
+        "  occupied_at_start: 0\n  stay_days: {distribution: exponential, mean: 0.5}\n"
+        "run: {days: 5, warmup_hours: 0}\n")
+    base = load_scenario(base_file)
+    option = whatif.option_from(base, dict(whatif.lever_values(base), officers=7))
+    request = whatif.Request(base, base_file, option, replications=2, seed=1, workers=1)
+    outcome = whatif.run(request, load_population(ROOT / "releases" / "iom-2018"))
+    assert len(outcome.warmup_warnings) == 2
+    assert all("set run.warmup_hours to" in m for m in outcome.warmup_warnings)
+    assert b"Warm-up check (MSER-5" in outcome.downloads["report.html"]

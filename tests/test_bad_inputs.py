@@ -532,3 +532,131 @@ def test_a_sim_error_found_after_loading_is_the_only_line(tmp_path, release, sma
     warned = _run("sim", "run", small_airport, "--replications", 2, "--out", tmp_path / "ok",
                   "--population", release, "--jobs", 1)
     assert warned.exit_code == 0 and "Warning:" in warned.stderr   # the warning itself stays
+
+
+# ---- the merged simulation commands: sensitivity, optimise, national run and compare ----------
+
+@pytest.fixture
+def network(tmp_path) -> Path:
+    """A small national network (three points, a quarter day each)."""
+    from test_sim_national import write_network
+
+    return write_network(tmp_path / "net")
+
+
+def _optimise(scenario, *extra):
+    return ("sim", "optimise", scenario, "--budget", "+100000", "--decide", "officers=1..2",
+            *extra)
+
+
+@pytest.mark.parametrize("budget", ["lots", "-5", "nan", "+inf"])
+def test_optimise_with_a_bad_budget_is_one_line(tmp_path, release, small_airport, budget):
+    args = ["sim", "optimise", small_airport, "--budget", budget, "--decide", "officers=1..2",
+            "--population", release, "--out", tmp_path / "opt"]
+    _one_line_exit_2(_run(*args), "--budget must be", repr(budget))
+    assert not (tmp_path / "opt").exists()
+
+
+@pytest.mark.parametrize("decide, words", [
+    ("officers=4..1", "the range must go up by a positive step"),
+    ("officers=1..3:0", "the range must go up by a positive step"),
+    ("officers=1..nan", "is not a number"),
+    ("officers=1,,2", "an empty value between commas"),
+    ("officers=1..100000", "at most 1,000 per key"),
+])
+def test_optimise_with_a_bad_decide_range_is_one_line(tmp_path, release, small_airport, decide,
+                                                     words):
+    args = ["sim", "optimise", small_airport, "--budget", "+100000", "--decide", decide,
+            "--population", release, "--out", tmp_path / "opt"]
+    _one_line_exit_2(_run(*args), f"--decide {decide}", words)
+    assert not (tmp_path / "opt").exists()
+
+
+@pytest.mark.parametrize("constraint, words", [
+    ("desk_wiat_p95<=45", "no KPI desk_wiat_p95"),
+    ("desk_wait_p95<=soon", "'soon' is not a number"),
+    ("desk_wait_p95<=nan", "'nan' is not a number"),
+    ("desk_wait_p95=45", "expected KPI<=VALUE"),
+])
+def test_optimise_with_an_unknown_or_bad_constraint_is_one_line(tmp_path, release,
+                                                                small_airport, constraint, words):
+    result = _run(*_optimise(small_airport, "--constraint", constraint, "--population", release,
+                             "--out", tmp_path / "opt"))
+    _one_line_exit_2(result, f"--constraint {constraint}", words)
+    assert not (tmp_path / "opt").exists()
+
+
+def test_a_national_file_naming_a_point_file_that_is_not_there_is_one_line(tmp_path, release,
+                                                                           network):
+    (network.parent / "rail.yaml").unlink()
+    for args in (["run", network], ["compare", network, network],
+                 [*_optimise(network)[1:3], "--budget", "+1", "--decide", "air.officers=3,4"]):
+        result = _run("sim", *args, "--population", release, "--out", tmp_path / "out")
+        _one_line_exit_2(result, "scenario file not found", "rail.yaml")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_national_file_with_a_repeated_key_is_one_line_at_its_line(tmp_path, release, network):
+    network.write_text(network.read_text() + "victims_per_day: 13\n")
+    result = _run("sim", "run", network, "--population", release, "--out", tmp_path / "out")
+    _one_line_exit_2(result, "not valid YAML at line", "'victims_per_day' is given twice")
+    assert not (tmp_path / "out").exists()
+
+
+def _new_commands(tmp_path, small_airport, network) -> dict[str, list]:
+    return {
+        "sensitivity": ["sim", "sensitivity", small_airport, "--samples", 2,
+                        "--replications", 1],
+        "optimise": list(_optimise(small_airport)),
+        "national run": ["sim", "run", network, "--replications", 2],
+        "national compare": ["sim", "compare", network, network, "--replications", 2],
+    }
+
+
+@pytest.mark.parametrize("command", ["sensitivity", "optimise", "national run",
+                                     "national compare"])
+def test_the_new_commands_refuse_an_existing_out_without_force(tmp_path, release,
+                                                               small_airport, network, command):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("an earlier result")
+    args = _new_commands(tmp_path, small_airport, network)[command]
+    _one_line_exit_2(_run(*args, "--population", release, "--out", out, "--jobs", 1),
+                     f"--out {out} already exists (use --force")
+    assert _names(out) == ["summary.csv"]
+    assert (out / "summary.csv").read_text() == "an earlier result"
+
+
+@pytest.mark.slow
+def test_a_national_run_with_force_replaces_the_folder_only_when_complete(tmp_path, release,
+                                                                          network):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "summary.csv").write_text("an earlier result")
+    result = _run("sim", "run", network, "--replications", 2, "--population", release,
+                  "--out", out, "--jobs", 1, "--force")
+    assert result.exit_code == 0, result.output
+    assert "kpi" in (out / "summary.csv").read_text() and (out / "routing.csv").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["net", "out"]   # no staging left
+
+
+@pytest.mark.parametrize("command", ["sensitivity", "optimise", "national run",
+                                     "national compare"])
+def test_the_new_commands_refuse_a_negative_seed(tmp_path, release, small_airport, network,
+                                                 command):
+    args = _new_commands(tmp_path, small_airport, network)[command]
+    result = _run(*args, "--population", release, "--seed", -1, "--out", tmp_path / "out")
+    _one_line_exit_2(result, "--seed must be 0 or more (got -1)")
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command, extra", [
+    ("national run", ["--replications", 10**9]),
+    ("sensitivity", ["--samples", 10**7]),
+])
+def test_the_new_commands_refuse_a_run_far_beyond_a_day_before_any_work(
+        tmp_path, release, small_airport, network, command, extra):
+    args = _new_commands(tmp_path, small_airport, network)[command]
+    result = _run(*args, *extra, "--population", release, "--out", tmp_path / "out")
+    _one_line_exit_2(result, "would take about", "--yes")
+    assert not (tmp_path / "out").exists()

@@ -100,7 +100,7 @@ def test_assumptions_are_read_from_the_scenario_comments():
     text = ("officers: 10  # assumption: desks staffed\nscreening:\n  none:  # assumption "
             "(training effects)\n    document: 0.3\n  basic:\n    minor: 0.4  # a source\n"
             "desk:\n  target_minutes: 45  # border-parameters.md, UK\n")
-    found = {key: value for key, value, _ in assumptions_in(text)}
+    found = {a.key: a.value for a in assumptions_in(text)}
     assert found == {"officers": "10", "screening.none.document": "0.3"}
 
 

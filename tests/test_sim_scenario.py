@@ -96,8 +96,8 @@ def test_shipped_baselines_load(name):
 
 def _leaf_lines_without_source(text: str) -> list[str]:
     """Lines holding a value whose comment (or an enclosing section's comment) neither cites
-    border-parameters.md nor says assumption."""
-    tagged = ("border-parameters.md", "assumption", "by definition")
+    border-parameters.md (or cost-sources.md) nor says assumption."""
+    tagged = ("border-parameters.md", "cost-sources.md", "assumption", "by definition")
     stack: list[tuple[int, bool]] = []       # (indent, section is tagged)
     missing = []
     above = ""                               # a comment line just above applies to the next

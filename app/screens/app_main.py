@@ -1,5 +1,5 @@
 """The app's entry script, run by the Streamlit server: page settings, the default release on
-first start, and the two pages (the what-if explorer and the datasets)."""
+first start, and the pages (the what-if explorer, the budget view and the datasets)."""
 
 from pathlib import Path
 
@@ -30,6 +30,8 @@ if not (config.releases / DEFAULT_RELEASE).exists():
 page = st.navigation([
     st.Page(HERE / "page_whatif.py", title="What-if explorer", icon=":material/tune:",
             url_path="whatif", default=True),
+    st.Page(HERE / "page_budget.py", title="Budget", icon=":material/savings:",
+            url_path="budget"),
     st.Page(HERE / "page_datasets.py", title="Datasets", icon=":material/dataset:",
             url_path="datasets"),
 ], position="top")

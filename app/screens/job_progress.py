@@ -17,3 +17,23 @@ def follow(job: Job) -> None:
         else:
             st.rerun()
     progress()
+
+
+def finished_result(key: str, idle: str | None = None, running: str | None = None):
+    """The result of the page's background job under `key` once it has finished, else None:
+    `idle` (if given) is shown before any job, a `running` heading (if given) and the progress
+    while it runs, its one-line error if it failed."""
+    job = st.session_state.get(key)
+    if job is None:
+        if idle is not None:
+            st.info(idle)
+        return None
+    if job.running:
+        if running is not None:
+            st.subheader(running)
+        follow(job)
+        return None
+    if job.error:
+        st.error(job.error)
+        return None
+    return job.result

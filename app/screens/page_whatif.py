@@ -8,7 +8,7 @@ import streamlit as st
 from tipkit.app import releases, settings, whatif
 from tipkit.app.jobs import Job
 from tipkit.app.releases import DEFAULT_RELEASE
-from tipkit.app.screens.job_progress import follow
+from tipkit.app.screens.job_progress import finished_result
 from tipkit.sim.report.charts import to_plotly
 from tipkit.sim.model.population import load_population
 from tipkit.sim.model.scenario_files import load_scenario
@@ -16,6 +16,7 @@ from tipkit.sim.report.tables import format_value
 from tipkit.errors import UserError
 
 JOB = "whatif_job"
+ASSUMPTIONS_JOB = "whatif_assumptions_job"
 
 
 @st.cache_resource(show_spinner="Reading the victim population...")
@@ -38,6 +39,7 @@ def main() -> None:
     with st.sidebar:
         request = _levers(paths, config)
     _results(request)
+    _assumptions(request, config)
 
 
 def _levers(paths, config) -> "whatif.Request | None":
@@ -113,19 +115,12 @@ def _levers(paths, config) -> "whatif.Request | None":
 
 
 def _results(current) -> None:
-    job = st.session_state.get(JOB)
-    if job is None:
-        st.info("Choose a base scenario, move the levers on the left and press **Run**. "
-                "A first run of 20 replications takes a few seconds.")
+    outcome: whatif.Outcome = finished_result(
+        JOB, "Choose a base scenario, move the levers on the left and press **Run**. "
+             "A first run of 20 replications takes a few seconds.",
+        "Running")
+    if outcome is None:
         return
-    if job.running:
-        st.subheader("Running")
-        follow(job)
-        return
-    if job.error:
-        st.error(job.error)
-        return
-    outcome: whatif.Outcome = job.result
     r = outcome.request
     st.subheader("Results")
     changed = whatif.describe_changes(r.base, whatif.lever_values(r.option))
@@ -133,6 +128,8 @@ def _results(current) -> None:
                f"{r.replications} replications each, seed {r.seed}.")
     if current is not None and (current.option != r.option or current.base != r.base):
         st.warning("The levers have moved since this run: press Run to update the results.")
+    for message in outcome.warmup_warnings:
+        st.warning(f"Warm-up: {message}.")
     _headline(outcome)
     st.markdown("#### In plain words")
     st.markdown(outcome.answer_html, unsafe_allow_html=True)
@@ -145,6 +142,60 @@ def _results(current) -> None:
             st.caption(chart.caption)
     with st.expander("Every KPI, with 95% intervals"):
         st.dataframe(outcome.kpi_table(), hide_index=True, width="stretch")
+
+
+def _assumptions(current, config) -> None:
+    """Every assumption varied together around the base and the option, in the background."""
+    st.divider()
+    st.subheader("Which assumptions does the answer depend on?")
+    st.caption("Training effects, prevalence, time pressure and lengths of stay are "
+               "assumptions. This varies every value the base scenario marks as one, all "
+               "together (Morris elementary effects), runs the base and the option at each "
+               "point on the same days, and says which assumptions move the answer and how "
+               "often the option's ranking holds. It takes a few minutes.")
+    job = st.session_state.get(ASSUMPTIONS_JOB)
+    running = job is not None and job.running
+    left, right = st.columns([3, 1])
+    samples = left.slider("Morris trajectories (more: narrower intervals, longer run)", 2, 20,
+                          8, key="assumption_samples")
+    if right.button("Vary the assumptions", disabled=running or current is None,
+                    key="vary_assumptions", width="stretch"):
+        release = config.releases / st.session_state.get("population", DEFAULT_RELEASE)
+        stamp = max((p.stat().st_mtime for p in release.glob("legs.*")), default=0.0)
+        try:
+            victims = population(str(release), stamp)
+        except UserError as error:
+            st.error(str(error))
+            return
+        request = whatif.Request(current.base, current.base_path, current.option,
+                                 int(st.session_state.get("replications", 20)),
+                                 int(st.session_state.get("seed", 1)), workers=config.jobs)
+        st.session_state[ASSUMPTIONS_JOB] = Job(
+            lambda advance: whatif.vary_assumptions(request, victims, int(samples),
+                                                    advance=advance),
+            "laying out the sample points")
+        st.rerun()
+    outcome: whatif.AssumptionsOutcome = finished_result(ASSUMPTIONS_JOB)
+    if outcome is None:
+        return
+    r = outcome.request
+    st.caption(f"{r.option.name} against {r.base.name}, {outcome.samples} trajectories, "
+               f"seed {r.seed}.")
+    if current is not None and (current.option != r.option or current.base != r.base):
+        st.warning("The levers have moved since this run: vary the assumptions again to "
+                   "update it.")
+    st.markdown(f"**{outcome.sentence}**")
+    st.plotly_chart(to_plotly(outcome.chart), key="chart-global-sensitivity",
+                    config={"displaylogo": False})
+    st.caption(outcome.chart.caption)
+    with st.expander("What moves each headline KPI, and the range of each assumption"):
+        st.markdown(outcome.table_html, unsafe_allow_html=True)
+    columns = st.columns(len(outcome.downloads))
+    for column, (name, data) in zip(columns, outcome.downloads.items(), strict=True):
+        column.download_button(name, data, file_name=name,
+                               mime="text/html" if name.endswith(".html") else "text/csv",
+                               key=f"download-assumptions-{name}", on_click="ignore",
+                               width="stretch")
 
 
 def _headline(outcome: "whatif.Outcome") -> None:

@@ -135,30 +135,31 @@ class Sweep:
     replications: pd.DataFrame     # cell, <axes...>, replication, <kpis...>
 
 
-def parse_vary(spec: str) -> tuple[str, list]:
-    """`officers=6..14:2` (a range, step optional) or `training.specialist_share=0,0.5,1`."""
+def parse_vary(spec: str, option: str = "--vary") -> tuple[str, list]:
+    """`officers=6..14:2` (a range, step optional) or `training.specialist_share=0,0.5,1`;
+    `option` names the command-line option in error messages."""
     if "=" not in spec:
-        raise UserError(f"--vary {spec}: expected KEY=VALUES, e.g. officers=6..14:2")
+        raise UserError(f"{option} {spec}: expected KEY=VALUES, e.g. officers=6..14:2")
     key, text = (part.strip() for part in spec.split("=", 1))
     if ".." in text:
         span, _, step_text = text.partition(":")
         lo_text, hi_text = span.split("..", 1)
-        lo, hi, step = _number(lo_text, spec), _number(hi_text, spec), _number(step_text or "1",
-                                                                                spec)
+        lo, hi, step = (parse_number(t, spec, option) for t in (lo_text, hi_text,
+                                                                 step_text or "1"))
         if not step > 0 or hi < lo:
-            raise UserError(f"--vary {spec}: the range must go up by a positive step")
+            raise UserError(f"{option} {spec}: the range must go up by a positive step")
         count = int(math.floor((hi - lo) / step + 1e-9)) + 1
         if count > MAX_VALUES:
-            raise UserError(f"--vary {spec}: {count:,} values; a sweep takes at most "
-                            f"{MAX_VALUES:,} per key: use a larger step")
+            raise UserError(f"{option} {spec}: {count:,} values; at most {MAX_VALUES:,} "
+                            "per key: use a larger step")
         values = [_tidy(lo + i * step) for i in range(count)]
     else:
         parts = [v.strip() for v in text.split(",")]
         if "" in parts and text.strip():
-            raise UserError(f"--vary {spec}: an empty value between commas")
+            raise UserError(f"{option} {spec}: an empty value between commas")
         values = [_value(v) for v in parts if v]
     if not values:
-        raise UserError(f"--vary {spec}: no values")
+        raise UserError(f"{option} {spec}: no values")
     return key, values
 
 
@@ -238,13 +239,14 @@ def _first(table: pd.DataFrame, column: str) -> pd.DataFrame:
     return table[[column] + [c for c in table.columns if c != column]].reset_index(drop=True)
 
 
-def _number(text: str, spec: str) -> float:
+def parse_number(text: str, spec: str, option: str = "--vary") -> float:
+    """A finite number given in option `spec`, or one line saying it is not one."""
     try:
         number = float(text)
     except ValueError:
         number = math.nan
     if not math.isfinite(number):
-        raise UserError(f"--vary {spec}: {text!r} is not a number")
+        raise UserError(f"{option} {spec}: {text!r} is not a number")
     return number
 
 

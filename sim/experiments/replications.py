@@ -7,7 +7,7 @@ import math
 import os
 import signal
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Hashable, Iterable
 
 import pandas as pd
@@ -25,24 +25,39 @@ CONNECT_TIMEOUT = "10s"            # how long to try reaching a Dask scheduler
 
 @dataclass(frozen=True)
 class Job:
-    """Some replications of one scenario (or sweep cell), identified by `key`."""
+    """Some replications of one scenario (or sweep cell), identified by `key`. A crossing point
+    of a national network draws its victims from its own legs (`population`: a key into the
+    mapping of populations passed to `execute`) on its own seed (`seed`, instead of the run's)."""
     key: Hashable
     scenario: Scenario
     replications: tuple[int, ...]
+    population: Hashable | None = None
+    seed: int | None = None
 
 
 def run_batch(job: Job, population: VictimPopulation, seed: int
               ) -> tuple[Hashable, list[tuple[int, dict]]]:
-    """Run a job's replications; the unit of work sent to a process or a Dask worker."""
+    """Run a job's replications and keep their KPIs: `execute`'s default task."""
     return job.key, [(r, simulate(job.scenario, population, seed, r).kpis)
                      for r in job.replications]
 
 
-def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
+def run_own(task: Callable, job: Job, population, seed: int):
+    """Run `task` on a job with the job's own victims and seed (see `Job`); the unit of work sent
+    to a process or a Dask worker, so that no task needs to know about national networks."""
+    victims = population if job.population is None else population[job.population]
+    return task(job, victims, seed if job.seed is None else job.seed)
+
+
+def execute(jobs: list[Job], population, seed: int, *,
             workers: int | None = None, scheduler: str | None = None,
-            progress: Progress | None = None) -> dict[Hashable, dict[int, dict]]:
-    """Run every job and return {key: {replication: kpis}}. The results depend only on the
-    seed and the jobs, never on where or in which order they ran."""
+            progress: Progress | None = None, task: Callable = run_batch
+            ) -> dict[Hashable, dict[int, dict]]:
+    """Run every job and return {key: {replication: result}}. The results depend only on the
+    seed and the jobs, never on where or in which order they ran. `population` is a
+    VictimPopulation, or a mapping of them when jobs name theirs (`Job.population`). `task`
+    (default `run_batch`: the KPIs) is what runs a batch on one population and seed, for
+    experiments that need more than the KPIs."""
     batches = _split(jobs, workers or os.cpu_count() or 1, scheduler is not None)
     results: dict[Hashable, dict[int, dict]] = {job.key: {} for job in jobs}
 
@@ -52,22 +67,23 @@ def execute(jobs: list[Job], population: VictimPopulation, seed: int, *,
             progress(len(rows))
 
     if scheduler is not None:
-        _on_dask(batches, population, seed, scheduler, collect)
+        _on_dask(batches, population, seed, scheduler, collect, task)
     elif (workers or os.cpu_count() or 1) == 1 or len(batches) == 1:
         for batch in batches:
-            collect(*run_batch(batch, population, seed))
+            collect(*run_own(task, batch, population, seed))
     else:
-        _on_local_processes(batches, population, seed, workers or os.cpu_count() or 1, collect)
+        _on_local_processes(batches, population, seed, workers or os.cpu_count() or 1, collect,
+                            task)
     return results
 
 
-def _on_local_processes(batches, population, seed, workers, collect) -> None:
+def _on_local_processes(batches, population, seed, workers, collect, task) -> None:
     """Each process receives the population once, then small tasks (a scenario and some
     replication numbers), so that many small batches keep every core busy to the end.
     On Ctrl-C, SIGTERM or any error, the workers are killed at once: no queued batch runs on."""
     pool = ProcessPoolExecutor(max_workers=workers, initializer=_settle, initargs=(population,))
     try:
-        futures = [pool.submit(_run_settled, b, seed) for b in batches]
+        futures = [pool.submit(_run_settled, b, seed, task) for b in batches]
         for future in as_completed(futures):
             collect(*future.result())
     except BaseException:
@@ -82,10 +98,10 @@ def _on_local_processes(batches, population, seed, workers, collect) -> None:
     pool.shutdown()
 
 
-_SETTLED: VictimPopulation | None = None
+_SETTLED = None   # this process's population (or mapping of them), received once
 
 
-def _settle(population: VictimPopulation) -> None:
+def _settle(population) -> None:
     global _SETTLED
     _SETTLED = population
     # Ctrl-C reaches the whole process group: the parent alone answers it (and ends us), and
@@ -94,8 +110,8 @@ def _settle(population: VictimPopulation) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-def _run_settled(job: Job, seed: int):
-    return run_batch(job, _SETTLED, seed)
+def _run_settled(job: Job, seed: int, task: Callable):
+    return run_own(task, job, _SETTLED, seed)
 
 
 def _split(jobs: list[Job], workers: int, remote: bool) -> list[Job]:
@@ -107,11 +123,11 @@ def _split(jobs: list[Job], workers: int, remote: bool) -> list[Job]:
     for job in jobs:
         reps = job.replications
         for start in range(0, len(reps), per_batch):
-            batches.append(Job(job.key, job.scenario, reps[start:start + per_batch]))
+            batches.append(replace(job, replications=reps[start:start + per_batch]))
     return batches
 
 
-def _on_dask(batches, population, seed, scheduler, collect) -> None:
+def _on_dask(batches, population, seed, scheduler, collect, task) -> None:
     try:
         from distributed import Client, as_completed as dask_completed
     except ImportError:  # pragma: no cover - a dependency of tipkit
@@ -123,8 +139,9 @@ def _on_dask(batches, population, seed, scheduler, collect) -> None:
     own = isinstance(scheduler, str)
     futures = []
     try:
-        shared = client.scatter(population, broadcast=True)
-        futures = [client.submit(run_batch, b, shared, seed, pure=False) for b in batches]
+        # in a list, so that a mapping of populations travels as one object
+        shared = client.scatter([population], broadcast=True)[0]
+        futures = [client.submit(run_own, task, b, shared, seed, pure=False) for b in batches]
         for future in dask_completed(futures):
             collect(*future.result())
     except BaseException:
@@ -144,11 +161,11 @@ def replications_table(results: dict[int, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
+def summary_table(replications: pd.DataFrame, kpis=KPIS) -> pd.DataFrame:
     """Mean and 95% t-interval of each KPI over replications (n counts replications where the
     KPI is defined, e.g. a group with at least one victim)."""
     rows = []
-    for k in KPIS:
+    for k in kpis:
         mean, low, high, n = t_interval(replications[k.name].tolist())
         # an interval never reaches values the KPI cannot take (below 0, or a share above 1)
         low = max(low, 0.0) if n > 1 else low

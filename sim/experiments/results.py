@@ -17,10 +17,13 @@ import yaml
 
 import tipkit
 from tipkit import outputs
+from tipkit.sim.experiments.cost_effectiveness import cost_table
 from tipkit.sim.experiments.designs import Comparison, Replicated, Sweep
 from tipkit.sim.model.kpis import KPIS
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.experiments.replications import summary_table
+from tipkit.sim.experiments import sensitivity
+from tipkit.sim.experiments.sensitivity import GlobalSensitivity
 from tipkit.sim.model.scenario import Scenario
 from tipkit.errors import UserError
 
@@ -60,8 +63,37 @@ def write_scenarios(folder: Path, scenarios: dict[str, Scenario], sources: dict[
             outputs.write_text(sub / f"{stem}.source.yaml", sources[name])
 
 
+def write_sensitivity(folder, result: GlobalSensitivity, meta: dict, sources: dict[str, str]
+                      ) -> Path:
+    """A global sensitivity folder: every assumption and its range (factors.csv), the Morris
+    design (design.csv), each point's KPIs (points.csv: means; replications.csv: each run),
+    the indices (indices.csv), each cost assumption swung on the runs as written (costs.csv)
+    and the ranking in run.json."""
+    folder = fresh_folder(folder)
+    p = result.plan
+    factors = [f.row() for f in p.factors] + [{**p.design_factors[-1].row(),
+                                                "range": "which simulated days are drawn"}]
+    outputs.write_csv(folder / "factors.csv", pd.DataFrame(factors))
+    outputs.write_csv(folder / "design.csv", p.design)
+    outputs.write_csv(folder / "points.csv", result.points)
+    outputs.write_csv(folder / "replications.csv", result.replications)
+    outputs.write_csv(folder / "indices.csv", result.indices)
+    outputs.write_csv(folder / "costs.csv", result.costs)
+    write_scenarios(folder, p.scenarios, sources)
+    outputs.write_json(folder / RUN_FILE, {
+        "kind": "sensitivity", "scenarios": list(p.scenarios),
+        "method": sensitivity.METHOD, "levels": sensitivity.LEVELS,
+        "trajectories": p.trajectories, "points": len(p.design) - 1,
+        "factors_varied": len(p.varied), "varied": sensitivity.VARIED,
+        "replications": p.replications,
+        "nominal_replications": p.nominal_replications, "runs": p.runs,
+        "ranking": result.ranking, "ranking_held": result.held,
+        "ranking_judged": result.judged, "sentence": result.sentence(), **meta})
+    return folder
+
+
 def write_run(folder, scenario: Scenario, rep: Replicated, meta: dict, source: str = "") -> Path:
-    folder = _folder(folder)
+    folder = fresh_folder(folder)
     table = rep.tables[scenario.name]
     outputs.write_csv(folder / "replications.csv", table)
     outputs.write_csv(folder / "summary.csv", summary_table(table))
@@ -73,12 +105,14 @@ def write_run(folder, scenario: Scenario, rep: Replicated, meta: dict, source: s
 
 def write_comparison(folder, scenarios: dict[str, Scenario], result: Comparison, meta: dict,
                      sources: dict[str, str], sensitivity: pd.DataFrame | None) -> Path:
-    folder = _folder(folder)
+    folder = fresh_folder(folder)
     reps = pd.concat([result.replicated.tables[n].assign(scenario=n) for n in result.names])
     reps = reps[["scenario"] + [c for c in reps.columns if c != "scenario"]]
     outputs.write_csv(folder / "replications.csv", reps)
     outputs.write_csv(folder / "summary.csv", result.summaries)
     outputs.write_csv(folder / "differences.csv", result.differences)
+    outputs.write_csv(folder / "cost_effectiveness.csv",
+                      cost_table(scenarios, result.replicated.tables))
     _write_sensitivity(folder, sensitivity)
     write_scenarios(folder, scenarios, sources)
     outputs.write_json(folder / RUN_FILE, {"kind": "compare", "scenarios": result.names,
@@ -88,7 +122,7 @@ def write_comparison(folder, scenarios: dict[str, Scenario], result: Comparison,
 
 def write_sweep(folder, base: Scenario, result: Sweep, meta: dict, source: str,
                 sensitivity: pd.DataFrame | None, replications: int) -> Path:
-    folder = _folder(folder)
+    folder = fresh_folder(folder)
     outputs.write_csv(folder / "results.csv", result.results)
     outputs.write_parquet(folder / "results.parquet", result.results)
     outputs.write_csv(folder / "replications.csv", result.replications)
@@ -100,7 +134,7 @@ def write_sweep(folder, base: Scenario, result: Sweep, meta: dict, source: str,
     return folder
 
 
-def _folder(folder) -> Path:
+def fresh_folder(folder) -> Path:
     """The folder to write into: a fresh one (tipkit.outputs.staged_folder stages it)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -139,10 +173,20 @@ class ResultFolder:
         return self.meta["kind"]
 
 
-# what each kind of results folder must hold: its run.json keys and tables
+# what each kind of results folder must hold: its run.json keys and tables (the replications
+# of one crossing point's KPIs are checked column by column where a kind has them)
 _NEEDS = {"run": (("scenarios", "replications"), ("summary", "replications")),
           "compare": (("scenarios", "replications"), ("summary", "replications")),
-          "sweep": (("scenarios", "replications", "axes"), ("results", "replications"))}
+          "sweep": (("scenarios", "replications", "axes"), ("results", "replications")),
+          "sensitivity": (("scenarios", "ranking", "ranking_held", "ranking_judged"),
+                          ("factors", "indices", "points", "replications")),
+          "national": (("scenarios", "points", "replications"),
+                       ("summary", "points", "routing", "replications", "point_replications")),
+          "optimise": (("scenarios", "budget", "currency", "best"),
+                       ("options", "front", "ranking", "chosen"))}
+_POINT_REPLICATIONS = {"run": "replications", "compare": "replications",
+                       "sweep": "replications", "sensitivity": "replications",
+                       "national": "point_replications"}
 
 
 def read_results(folder) -> ResultFolder:
@@ -150,7 +194,7 @@ def read_results(folder) -> ResultFolder:
     UserError naming it, never a report of blanks."""
     folder = Path(folder)
     run_file = folder / RUN_FILE
-    rerun = "write the folder again with tipkit sim run, compare or sweep"
+    rerun = "write the folder again with tipkit sim run, compare, sweep, sensitivity or optimise"
     if not run_file.is_file():
         raise UserError(f"{folder}: not a results folder (no {RUN_FILE}); {rerun}")
     try:
@@ -173,7 +217,9 @@ def read_results(folder) -> ResultFolder:
     for name in needed_tables:
         if name not in tables:
             raise UserError(f"{folder} has no {name}.csv: {rerun}")
-    _check_replications(folder / "replications.csv", tables["replications"])
+    if kind in _POINT_REPLICATIONS:
+        name = _POINT_REPLICATIONS[kind]
+        _check_replications(folder / f"{name}.csv", tables[name])
     scenarios, sources = [], []
     for path in sorted((folder / "scenarios").glob("*.yaml")):
         if path.name.endswith(".source.yaml"):

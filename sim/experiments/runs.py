@@ -4,7 +4,6 @@ overloaded ones, run on common random numbers, write the results folder."""
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -12,21 +11,21 @@ from typing import Callable
 import pandas as pd
 
 from tipkit import outputs
-from tipkit.sim.experiments import results
+from tipkit.sim.experiments import results, sensitivity
 from tipkit.sim.experiments.designs import (Comparison, Sweep, compare, most_trained, replicate, sweep,
                              training_sensitivity)
-from tipkit.sim.model.population import VictimPopulation, default_release, load_population
+from tipkit.sim.experiments.national_runs import compare_national, run_national
+from tipkit.sim.experiments.preflight import check_seed, population_release, refuse_long
+from tipkit.sim.model.national import is_national_file
+from tipkit.sim.model.population import VictimPopulation, load_population
 from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.experiments.replications import summary_table
+from tipkit.sim.experiments.warmup import check_warmups, reported
 from tipkit.sim.model.scenario import Scenario
-from tipkit.sim.model.scenario_files import load_scenario, scenario_files, scenario_source
-from tipkit.yamlfiles import load_yaml
+from tipkit.sim.model.scenario_files import load_scenario, scenario_source
 from tipkit.errors import UserError
 
 Warn = Callable[[str], None]
-TRAVELLERS_PER_SECOND = 100_000  # one core, the full model (bench_sim: ~188,000 on a quiet one)
-SECONDS_PER_REPLICATION = 0.01   # and each replication's own setup, however few its travellers
-LONGEST_HOURS = 24.0             # longer local runs need --yes: far beyond an ordinary day
 
 
 @dataclass
@@ -42,6 +41,10 @@ def load(paths, population_dir=None, warn: Warn | None = None) -> Loaded:
     at or above 1 is reported through `warn` (and kept in `warnings`)."""
     scenarios, sources, warnings = {}, {}, []
     for path in paths:
+        if is_national_file(path):    # run and compare handle these before they get here
+            raise UserError(f"{path}: a national network: sweep and sensitivity take single "
+                            "crossing points (run or compare the network; sweep or vary the "
+                            "assumptions of a point's own scenario file)")
         scenario = load_scenario(path)
         name = scenario.name
         if name in scenarios:
@@ -58,63 +61,25 @@ def load(paths, population_dir=None, warn: Warn | None = None) -> Loaded:
     return Loaded(scenarios, sources, population, warnings)
 
 
-def named_release(path) -> Path | None:
-    """The release a scenario names in victims.release, relative to the file that names it (the
-    scenario's own file or one it is based on, the nearest first); None if none does."""
-    for file in scenario_files(path):
-        raw = load_yaml(file.read_text(encoding="utf-8"))
-        victims = raw.get("victims") if isinstance(raw, dict) else None
-        if isinstance(victims, dict) and "release" in victims:
-            return file.parent / victims["release"] if victims["release"] else None
-    return None
-
-
-def population_release(paths, population_dir) -> Path:
-    """The release the victims every scenario meets come from: --population, else the release
-    the scenarios name, else the default release. Scenarios compared must draw from one."""
-    if population_dir is not None:
-        return Path(population_dir)
-    named = {None if p is None else p.resolve(): p for p in map(named_release, paths)}
-    if len(named) > 1:
-        raise UserError("the scenarios draw victims from different releases (victims.release): "
-                        "compare them on one, or choose it with --population")
-    (release,) = named.values()
-    return release if release is not None else default_release()
-
-
 def _prepare(paths, *, out, force, seed, replications, budget, population_dir, workers,
              scheduler, long_ok, cells: int = 1, warn: Warn | None = None) -> Loaded:
     """Everything that can be refused, refused before any work and before any other output:
     the seed, the replications, the --out folder, the scenario files and population, and a
-    run that would take this machine more than LONGEST_HOURS. Then the warnings."""
-    if seed < 0:
-        raise UserError(f"--seed must be 0 or more (got {seed})")
+    run that would take this machine more than a day (preflight.refuse_long). Then the
+    warnings."""
+    check_seed(seed)
     count = _replications(replications)
     if count != "auto" and count < 2:
         raise UserError("--replications must be at least 2 (an interval needs two)")
     sources = [*paths, population_release(paths, population_dir)]
     outputs.check_out(out, force=force, inputs=sources)
     loaded = load(paths, population_dir)
-    if scheduler is None and not long_ok:
-        reps = budget if count == "auto" else count
-        cores = workers or os.cpu_count() or 1
-        travellers = sum(s.arrivals.daily_volume * s.run.days for s in loaded.scenarios.values())
-        seconds = cells * reps * (travellers / TRAVELLERS_PER_SECOND
-                                  + SECONDS_PER_REPLICATION * len(loaded.scenarios))
-        hours = seconds / cores / 3600
-        if hours > LONGEST_HOURS:
-            raise UserError(
-                f"{cells * reps * len(loaded.scenarios):,} replications of about "
-                f"{travellers / len(loaded.scenarios):,.0f} travellers would take about "
-                f"{_duration(hours)} on {cores} core(s): use fewer replications or values, a "
-                "Dask cluster (--scheduler), or --yes to run anyway")
+    reps = budget if count == "auto" else count
+    refuse_long([(s, cells * reps) for s in loaded.scenarios.values()], workers=workers,
+                scheduler=scheduler, long_ok=long_ok)
     for message in loaded.warnings if warn is not None else ():
         warn(message)
     return loaded
-
-
-def _duration(hours: float) -> str:
-    return f"{hours:,.0f} hours" if hours < 72 else f"{hours / 24:,.0f} days"
 
 
 def run_scenario(path, *, replications="30", seed: int = 1, out=None, force: bool = False,
@@ -123,22 +88,31 @@ def run_scenario(path, *, replications="30", seed: int = 1, out=None, force: boo
                  log_travellers: bool = False, long_ok: bool = False
                  ) -> tuple[pd.DataFrame, Path]:
     """`tipkit sim run`: the KPI summary (kpi, mean, ci_low, ci_high, n) and the folder written.
-    `log_travellers` also writes travellers.csv: one row per traveller of replication 0."""
+    `log_travellers` also writes travellers.csv: one row per traveller of replication 0. A
+    national file (`kind: national`) runs its network: the summary is then the national KPIs."""
     out = Path(out or Path("runs") / Path(path).stem)
+    if is_national_file(path):
+        if log_travellers:
+            raise UserError("--log-travellers is for one crossing point: run the point's own "
+                            "scenario file with it")
+        return run_national(path, replications=replications, seed=seed, out=out, force=force,
+                            population_dir=population_dir, workers=workers,
+                            scheduler=scheduler, progress=progress, warn=warn, long_ok=long_ok)
     loaded = _prepare([path], out=out, force=force, seed=seed, replications=replications,
                       budget=budget, population_dir=population_dir, workers=workers,
                       scheduler=scheduler, long_ok=long_ok, warn=warn)
     (name, scenario), = loaded.scenarios.items()
+    checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
     rep = replicate(loaded.scenarios, loaded.population, seed, _replications(replications),
                     precision=precision, budget=budget, workers=workers, scheduler=scheduler,
                     progress=progress)
     with outputs.staged_folder(out, force=force, inputs=[path]) as staging:
-        results.write_run(staging, scenario, rep, results.provenance(loaded.population, seed),
+        results.write_run(staging, scenario, rep,
+                          {**results.provenance(loaded.population, seed), **checked},
                           loaded.sources[name])
         if log_travellers:
             write_travellers_log(staging / "travellers.csv", scenario, loaded.population, seed)
     return summary_table(rep.tables[name]), out
-
 
 TRAVELLER_COLUMNS = ("traveller", "arrived_seconds", "counted", "victim", "gender", "age",
                      "document", "indicators", "channel", "waited_seconds", "flagged",
@@ -175,26 +149,37 @@ def write_travellers_log(path: Path, scenario: Scenario, population: VictimPopul
 def compare_scenarios(paths, *, replications="30", seed: int = 1, out=None, force: bool = False,
                       population_dir=None, precision: float = 0.05, budget: int = 500,
                       sensitivity: bool = True, workers=None, scheduler=None, progress=None,
-                      warn: Warn | None = None, long_ok: bool = False
-                      ) -> tuple[Comparison, Path]:
-    """`tipkit sim compare`: paired differences of each scenario against the first."""
+                      warn: Warn | None = None, long_ok: bool = False):
+    """`tipkit sim compare`: paired differences of each scenario against the first, as a
+    Comparison (national files: a NationalComparison, against the first national option),
+    and the folder written."""
     out = Path(out or Path("runs") / "compare")
+    national = [is_national_file(p) for p in paths]
+    if any(national):
+        if not all(national):
+            raise UserError("compare national scenarios with national scenarios, and single "
+                            "crossing points with single crossing points")
+        return compare_national(paths, replications=replications, seed=seed, out=out,
+                                force=force, population_dir=population_dir, workers=workers,
+                                scheduler=scheduler, progress=progress, warn=warn,
+                                long_ok=long_ok)
     loaded = _prepare(paths, out=out, force=force, seed=seed, replications=replications,
                       budget=budget, population_dir=population_dir, workers=workers,
                       scheduler=scheduler, long_ok=long_ok, warn=warn)
     return compare_loaded(loaded, out, replications=replications, seed=seed,
                           precision=precision, budget=budget, sensitivity=sensitivity,
                           workers=workers, scheduler=scheduler, progress=progress, force=force,
-                          inputs=paths)
+                          inputs=paths, warn=warn)
 
 
 def compare_loaded(loaded: Loaded, out: Path, *, replications="30", seed: int = 1,
                    precision: float = 0.05, budget: int = 500, sensitivity: bool = True,
                    workers=None, scheduler=None, progress=None, force: bool = False,
-                   inputs=()) -> tuple[Comparison, Path]:
+                   inputs=(), warn: Warn | None = None) -> tuple[Comparison, Path]:
     """Compare scenarios already loaded (the first is the base) on common random numbers, with
-    the training sensitivity when an option trains officers, and write the results folder
-    (staged: it appears whole, or not at all)."""
+    the warm-up checked and the training sensitivity when an option trains officers, and write
+    the results folder (staged: it appears whole, or not at all)."""
+    checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}
     result = compare(loaded.scenarios, loaded.population, seed, _replications(replications),
                      precision=precision, budget=budget, **where)
@@ -202,8 +187,8 @@ def compare_loaded(loaded: Loaded, out: Path, *, replications="30", seed: int = 
         else None
     with outputs.staged_folder(out, force=force, inputs=inputs) as staging:
         results.write_comparison(staging, loaded.scenarios, result,
-                                 results.provenance(loaded.population, seed), loaded.sources,
-                                 sens)
+                                 {**results.provenance(loaded.population, seed), **checked},
+                                 loaded.sources, sens)
     return result, Path(out)
 
 
@@ -218,6 +203,7 @@ def sweep_scenario(path, axes: dict[str, list], *, replications: int = 30, seed:
                       budget=replications, population_dir=population_dir, workers=workers,
                       scheduler=scheduler, long_ok=long_ok, cells=grid, warn=warn)
     (name, base), = loaded.scenarios.items()
+    checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}
     result = sweep(base, axes, loaded.population, seed, replications, **where)
     sens = None
@@ -229,9 +215,71 @@ def sweep_scenario(path, axes: dict[str, list], *, replications: int = 30, seed:
             sens = training_sensitivity(base, cells[trained], loaded.population, seed,
                                         min(replications, 20), **where)
     with outputs.staged_folder(out, force=force, inputs=[path]) as staging:
-        results.write_sweep(staging, base, result, results.provenance(loaded.population, seed),
+        results.write_sweep(staging, base, result,
+                            {**results.provenance(loaded.population, seed), **checked},
                             loaded.sources[name], sens, replications)
     return result, out
+
+
+@dataclass
+class SensitivityPlan:
+    """A global sensitivity run checked, loaded and designed, ready to run (the CLI shows its
+    size); `out` is its folder, checked before any work."""
+    loaded: Loaded
+    plan: sensitivity.Plan
+    warmup: dict
+    out: Path
+    force: bool = False
+    inputs: tuple = ()
+
+
+def plan_sensitivity(paths, *, samples: int = 8, replications: int = 2, seed: int = 1,
+                     out=None, force: bool = False, population_dir=None, workers=None,
+                     scheduler=None, warn: Warn | None = None, long_ok: bool = False
+                     ) -> SensitivityPlan:
+    """`tipkit sim sensitivity`, first half: refuse what cannot run (the seed, the --out, a
+    design this machine would need more than a day for) before any work, then load the
+    scenarios, find their assumptions, lay out the Morris design (`samples` trajectories) and
+    check the warm-up."""
+    check_seed(seed)
+    out = Path(out or Path("runs") / "sensitivity")
+    inputs = (*paths, population_release(paths, population_dir))
+    outputs.check_out(out, force=force, inputs=inputs)
+    loaded = load(paths, population_dir)
+
+    def refuse_too_long(p: sensitivity.Plan) -> None:
+        refuse_long([(s, p.runs // len(p.scenarios)) for s in p.scenarios.values()],
+                    workers=workers, scheduler=scheduler, long_ok=long_ok,
+                    fewer="fewer --samples or --replications")
+
+    designed = sensitivity.plan(loaded.scenarios, loaded.sources, trajectories=samples,
+                                replications=replications, seed=seed, check=refuse_too_long)
+    for message in loaded.warnings if warn is not None else ():
+        warn(message)
+    checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
+    return SensitivityPlan(loaded, designed, checked, out, force, inputs)
+
+
+def run_sensitivity(planned: SensitivityPlan, *, workers=None, scheduler=None,
+                    progress=None) -> tuple[sensitivity.GlobalSensitivity, Path]:
+    """`tipkit sim sensitivity`, second half: run every option at every point, write the
+    folder (staged: it appears whole, or not at all)."""
+    loaded = planned.loaded
+    result = sensitivity.run(planned.plan, loaded.population, workers=workers,
+                             scheduler=scheduler, progress=progress)
+    with outputs.staged_folder(planned.out, force=planned.force,
+                               inputs=planned.inputs) as staging:
+        results.write_sensitivity(
+            staging, result,
+            {**results.provenance(loaded.population, planned.plan.seed), **planned.warmup},
+            loaded.sources)
+    return result, planned.out
+
+
+def warmup_checks(loaded: Loaded, seed: int, warn: Warn | None, **where) -> dict:
+    """MSER-5 on each scenario that needs a warm-up (see sim.experiments.warmup): a warning
+    for each one too short, and the checks for run.json."""
+    return reported(check_warmups(loaded.scenarios, loaded.population, seed, **where), warn)
 
 
 def _sensitivity(loaded: Loaded, seed: int, replications: int, where: dict):

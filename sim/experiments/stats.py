@@ -64,6 +64,17 @@ def t_interval(values, confidence: float = 0.95) -> tuple[float, float, float, i
     return mean, mean - half, mean + half, n
 
 
+def relative_half_width(values, confidence: float = 0.95) -> float:
+    """Half-width of the interval over |mean|; 0 when every value is the same."""
+    mean, low, high, n = t_interval(values, confidence)
+    if n < 2:
+        return math.inf
+    half = (high - low) / 2
+    if half == 0:
+        return 0.0
+    return half / abs(mean) if mean != 0 else math.inf
+
+
 def replications_settled(history: list[float], precision: float, look_ahead: int = 5) -> int | None:
     """Hoad, Robinson and Davies' replications algorithm: given the relative half-width after
     each number of replications (history[i] for i + 1 replications), return the smallest n whose

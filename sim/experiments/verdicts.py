@@ -29,27 +29,29 @@ PHRASES = {
                               "less busy secondary inspection", 100, " percentage points"),
     "refused_referrals": ("refused referrals", "more refused referrals",
                           "fewer refused referrals", 1, " per run"),
+    "cost_per_day": ("cost a day", "a higher cost a day", "a lower cost a day", 1,
+                     " (currency) a day"),
     "missed_time_pressure": ("victims missed under time pressure",
                              "more victims missed under time pressure",
                              "fewer victims missed under time pressure", 1, " per run"),
 }
 
 
-def paired_differences(base: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+def paired_differences(base: pd.DataFrame, other: pd.DataFrame, kpis=KPIS) -> pd.DataFrame:
     """Per KPI: mean of (other - base) over replications with the same number, 95% interval."""
     merged = base.merge(other, on="replication", suffixes=("_base", "_other"))
     rows = []
-    for k in KPIS:
+    for k in kpis:
         d = (merged[f"{k.name}_other"] - merged[f"{k.name}_base"]).tolist()
         mean, low, high, n = t_interval(d)
         rows.append({"kpi": k.name, "difference": mean, "ci_low": low, "ci_high": high, "n": n,
-                     "verdict": verdict(k.name, mean, low, high)})
+                     "verdict": verdict(k.name, mean, low, high, k.label)})
     return pd.DataFrame(rows, columns=["kpi", "difference", "ci_low", "ci_high", "n", "verdict"])
 
 
-def verdict(kpi: str, mean: float, low: float, high: float) -> str:
+def verdict(kpi: str, mean: float, low: float, high: float, label: str | None = None) -> str:
     """One sentence: the direction (if the interval excludes zero), the size, the interval."""
-    label = _label(kpi)
+    label = label.strip() if label else _label(kpi)
     noun, up, down, scale, unit = PHRASES.get(kpi, (label, f"higher {label}", f"lower {label}",
                                                     1, ""))
     if not math.isfinite(mean):

@@ -11,7 +11,7 @@ import simpy
 from scipy.special import ndtri
 
 from tipkit.sim.model.arrivals import arrival_blocks
-from tipkit.sim.model.kpis import Tally
+from tipkit.sim.model.kpis import HourlySeries, Tally
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.model.scenario import INDICATORS, Duration, Indicators, Scenario
 from tipkit.sim.model.streams import replication_streams
@@ -175,6 +175,8 @@ def crossing(env: simpy.Environment, border: Border, traveller: Traveller):
 
     if border.log is not None:
         border.log(traveller)
+    if tally.series is not None:
+        tally.series.traveller_left(traveller.arrived, traveller.waited)
     border.in_system -= 1
     if border.in_system == 0 and border.arrivals_over:
         border.all_done.succeed()
@@ -379,13 +381,16 @@ def occupied_beds_at_start(env: simpy.Environment, border: Border, streams):
 
 
 def simulate(scenario: Scenario, population: VictimPopulation, seed: int, replication: int,
-             queue_probe_seconds: float | None = None, log=None) -> Tally:
+             queue_probe_seconds: float | None = None, log=None, series: bool = False
+             ) -> Tally:
     """Run one replication until every traveller who arrived has left the crossing point.
     `log`, if given, is called with each Traveller as they leave (per-traveller records are
-    kept only on request)."""
+    kept only on request); `series` keeps hour-by-hour output for the warm-up check."""
     env = simpy.Environment()
     border = Border(env, scenario)
     border.log = log
+    if series:
+        border.tally.series = HourlySeries()
     streams = replication_streams(seed, replication)
     profiles = population.by_transport(scenario.victims.transport).profiles
     env.process(traveller_arrivals(env, border, streams, profiles))

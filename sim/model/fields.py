@@ -169,3 +169,22 @@ def set_dotted(raw: dict, cls, dotted: str, value: Any) -> None:
         if node.get(part) is None:
             node[part] = {}
         node, cls = node[part], meta["cls"]
+
+
+def get_dotted(obj, dotted: str):
+    """The value at `section.key` (any depth) of a dataclass instance."""
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def changed_keys(base: dict, option: dict, prefix: str = "") -> list[str]:
+    """Dotted keys whose plain values differ between two mappings (option's keys)."""
+    found = []
+    for key, value in option.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            found += changed_keys(base[key], value, f"{dotted}.")
+        elif base.get(key) != value:
+            found.append(dotted)
+    return found

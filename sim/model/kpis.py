@@ -8,6 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from tipkit.sim.experiments.stats import WaitSummary
+from tipkit.sim.model.costs import cost_kpis
 
 GROUPS = ("woman", "man", "trans", "gender_unknown", "child", "adult", "age_unknown",
           "own_document", "forged_document", "not_own_document")
@@ -55,6 +56,12 @@ KPIS = (
     KPI("referrals_waiting", "Referrals still waiting for a bed at the end", "count", False,
         "lower"),
     KPI("travellers", "Travellers", "count"),
+    # costs (sim.model.costs): what the border agency pays, and the shelter nights referrals commit
+    KPI("cost_per_day", "Cost a day (border agency and shelter)", "money", False, "lower"),
+    KPI("cost_border_per_day", "  border agency: staff, training, e-gates, secondary", "money",
+        False, "lower"),
+    KPI("cost_shelter_per_day", "  shelter bed-nights committed by referrals", "money", False,
+        "lower"),
 )
 KPI_BY_NAME = {k.name: k for k in KPIS}
 HEADLINE = tuple(k.name for k in KPIS if k.headline)
@@ -90,6 +97,7 @@ class Tally:
         self.bed_seconds = 0.0
         self._bed_since = 0.0
         self.warmup = 0.0
+        self.series: HourlySeries | None = None   # kept only for the warm-up check
         self.kpis: dict[str, float] = {}
 
     def traveller_crossed(self, victim) -> None:
@@ -119,6 +127,8 @@ class Tally:
             self.false_referrals += 1
 
     def bed_change(self, now: float, change: int) -> None:
+        if self.series is not None:
+            self.series.beds_held(self._bed_since, now, self.beds_occupied)
         start = max(self._bed_since, self.warmup)
         if now > start:
             self.bed_seconds += self.beds_occupied * (now - start)
@@ -132,6 +142,39 @@ class Tally:
         horizon = max(now - self.warmup, 1e-9)
         officers_busy = sum(o.busy for o in border.desks.officers)
         self.kpis = replication_kpis(self, s, horizon, officers_busy, border.desks.duty_seconds)
+
+
+class HourlySeries:
+    """Hour by hour from time 0, warm-up included: the queue wait of the travellers who arrived
+    in each hour (total and count) and the bed-seconds occupied in each hour. Kept only when
+    the warm-up check asks for it (`simulate(..., series=True)`)."""
+
+    __slots__ = ("wait_total", "wait_count", "bed_seconds")
+
+    def __init__(self):
+        self.wait_total: list[float] = []
+        self.wait_count: list[int] = []
+        self.bed_seconds: list[float] = []
+
+    def traveller_left(self, arrived: float, waited: float) -> None:
+        hour = int(arrived // 3600)
+        while len(self.wait_count) <= hour:
+            self.wait_total.append(0.0)
+            self.wait_count.append(0)
+        self.wait_total[hour] += waited
+        self.wait_count[hour] += 1
+
+    def beds_held(self, start: float, end: float, occupied: int) -> None:
+        """`occupied` beds were held from `start` to `end` (seconds)."""
+        if end <= start:
+            return
+        last = int(end // 3600)
+        while len(self.bed_seconds) <= last:
+            self.bed_seconds.append(0.0)
+        for hour in range(int(start // 3600), last + 1):
+            overlap = min(end, (hour + 1) * 3600.0) - max(start, hour * 3600.0)
+            if overlap > 0:
+                self.bed_seconds[hour] += occupied * overlap
 
 
 def replication_kpis(t: Tally, s, horizon: float, officers_busy: float, duty_seconds: float
@@ -167,4 +210,5 @@ def replication_kpis(t: Tally, s, horizon: float, officers_busy: float, duty_sec
         "referrals_waiting": float(t.referrals_waiting),
         "travellers": float(t.travellers),
     })
+    out.update(cost_kpis(s, out))
     return out

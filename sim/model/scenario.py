@@ -215,6 +215,23 @@ class Run:
 
 
 @dataclass(frozen=True)
+class Costs:
+    """What the crossing point costs, in one named currency at one price year: the border
+    agency's staff, training and e-gates, and the shelter bed-nights its referrals commit.
+    Training is bought once per person and spread over the years it stays useful."""
+    currency: str = text("GBP")
+    price_year: int = number(2024, 1900, 2200, integer=True)
+    officer_per_hour: float = number(22.75, 0.0, 1e7)        # a desk officer, per shift-hour
+    secondary_per_hour: float = number(32.1, 0.0, 1e7)       # a secondary-inspection specialist
+    basic_training: float = number(564.0, 0.0, 1e9)          # one person's basic course
+    specialist_training: float = number(1410.0, 0.0, 1e9)    # one person's specialist course
+    training_years: float = number(3.0, 0.1, 100.0)          # years until a refresher or turnover
+    officer_hours_per_year: float = number(1600.0, 1.0, 8784.0)  # one officer's working hours
+    egate_per_day: float = number(60.4, 0.0, 1e9)            # one gate, bought and run, a day
+    shelter_bed_per_night: float = number(100.0, 0.0, 1e7)   # one occupied shelter bed-night
+
+
+@dataclass(frozen=True)
 class Scenario:
     """One what-if for one official crossing point; build it with `scenario_files.load_scenario` or
     `Scenario.from_mapping`, change it with `with_values`."""
@@ -232,6 +249,7 @@ class Scenario:
     secondary: Secondary = section(Secondary)
     shelter: Shelter = section(Shelter)
     run: Run = section(Run)
+    costs: Costs = section(Costs)
 
     @classmethod
     def from_mapping(cls, raw: Any, where: str = "scenario") -> "Scenario":

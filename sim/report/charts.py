@@ -26,8 +26,9 @@ class Series:
 
 @dataclass
 class Chart:
-    """One chart. kind: "lines" (intervals as bands), "points" (intervals as error bars), or
-    "bars" (categories on x, intervals as error bars)."""
+    """One chart. kind: "lines" (intervals as bands), "points" (intervals as error bars),
+    "bars" (categories on x, intervals as error bars) or "hbars" (categories down the side,
+    first at the top, for long labels; `x` holds the categories and `y` the values)."""
     key: str
     title: str
     kind: str
@@ -71,6 +72,10 @@ def to_plotly(chart: Chart):
             fig.add_trace(go.Bar(name=s.name, x=s.x, y=_clean(s.y), error_y=_err(s, "y"),
                                  marker_color=color, hovertext=s.text))
             continue
+        if chart.kind == "hbars":
+            fig.add_trace(go.Bar(name=s.name, y=s.x, x=_clean(s.y), error_x=_err(s, "y"),
+                                 orientation="h", marker_color=color, hovertext=s.text))
+            continue
         if chart.kind == "lines" and s.low is not None and len(s.x) > 1:
             fig.add_trace(go.Scatter(x=list(s.x) + list(s.x)[::-1],
                                      y=_clean(list(s.high) + list(s.low)[::-1]),
@@ -96,12 +101,16 @@ def to_plotly(chart: Chart):
     if chart.vline is not None:
         fig.add_vline(x=chart.vline, line_dash="dot", line_color="#555",
                       annotation_text=chart.vline_label, annotation_position="top right")
+    height = 430
+    if chart.kind == "hbars":
+        fig.update_yaxes(autorange="reversed", automargin=True)
+        height = max(height, 120 + 28 * max((len(s.x) for s in chart.series), default=0))
     fig.update_layout(template="plotly_white", title={"text": chart.title, "x": 0.01},
-                      xaxis_title=chart.x_label, yaxis_title=chart.y_label, height=430,
+                      xaxis_title=chart.x_label, yaxis_title=chart.y_label, height=height,
                       margin={"l": 70, "r": 20, "t": 60, "b": 60}, barmode="group",
                       legend={"orientation": "h", "y": -0.2})
     if chart.y_percent:
-        fig.update_yaxes(tickformat=".0%")
+        (fig.update_xaxes if chart.kind == "hbars" else fig.update_yaxes)(tickformat=".0%")
     return fig
 
 
@@ -112,8 +121,17 @@ def to_png(chart: Chart, path: Path) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import PercentFormatter
 
-    fig, ax = plt.subplots(figsize=(8.5, 4.8), dpi=110)
-    if chart.kind == "bars":
+    rows = max((len(s.x) for s in chart.series), default=0)
+    tall = chart.kind == "hbars" and rows > 10
+    fig, ax = plt.subplots(figsize=(8.5, 1.2 + 0.32 * rows if tall else 4.8), dpi=110)
+    if chart.kind == "hbars":
+        for i, s in enumerate(chart.series):
+            ax.barh(range(len(s.x)), _nan(s.y), color=PALETTE[i % len(PALETTE)], label=s.name,
+                    xerr=_mpl_err(s) if s.low is not None else None, capsize=3)
+            ax.set_yticks(range(len(s.x)))
+            ax.set_yticklabels([_wrap(str(c), 48) for c in s.x], fontsize=7)
+        ax.invert_yaxis()
+    elif chart.kind == "bars":
         categories = list(dict.fromkeys(x for s in chart.series for x in s.x))
         width = 0.8 / max(1, len(chart.series))
         for i, s in enumerate(chart.series):
@@ -151,13 +169,17 @@ def to_png(chart: Chart, path: Path) -> None:
                         fontsize=8, xytext=(0, 3), textcoords="offset points")
     if chart.vline is not None:
         ax.axvline(chart.vline, ls=":", color="#555", lw=1)
+        if chart.vline_label:
+            ax.annotate(chart.vline_label, (chart.vline, 1.0), xycoords=("data", "axes fraction"),
+                        fontsize=8, xytext=(3, -12), textcoords="offset points")
     if chart.y_percent:
-        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        (ax.xaxis if chart.kind == "hbars" else ax.yaxis).set_major_formatter(
+            PercentFormatter(1.0))
     ax.set_title(chart.title, loc="left", fontsize=11)
     ax.set_xlabel(chart.x_label)
     ax.set_ylabel(chart.y_label)
     ax.grid(alpha=0.3)
-    if len(chart.series) > 1 or chart.kind != "bars":
+    if len(chart.series) > 1 or chart.kind not in ("bars", "hbars"):
         ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     fig.savefig(path, format="png")  # the path may be a temporary name

@@ -12,7 +12,9 @@ from pathlib import Path
 import pandas as pd
 
 from tipkit import outputs
-from tipkit.sim.report import charts
+from tipkit.sim.experiments.warmup import METHOD as WARMUP_METHOD, WarmupCheck, needs_check
+from tipkit.sim.model.assumptions import assumptions_in
+from tipkit.sim.report import charts, sensitivity as global_sensitivity
 from tipkit.sim.report.charts import Chart, Series
 from tipkit.sim.model.kpis import KPI_BY_NAME
 from tipkit.sim.experiments.results import ResultFolder, read_results
@@ -62,10 +64,16 @@ class ReportContent:
     sensitivity: pd.DataFrame | None
     charts: list[Chart]
     answer: str                            # the plain-language paragraph (simple HTML)
+    global_sensitivity: ResultFolder | None = None   # every assumption varied together
 
 
 def report_content(results: ResultFolder) -> ReportContent:
-    """The options, paired differences, charts and answer of a results folder read back."""
+    """The options, paired differences, charts and answer of a results folder read back (a
+    global sensitivity folder has no options: its chart and sentence only)."""
+    found = global_sensitivity.included(results)
+    if results.kind == global_sensitivity.KIND:
+        return ReportContent([], None, {}, None, [global_sensitivity.chart(found)],
+                             html.escape(global_sensitivity.sentence(found)), found)
     options, baseline = _options(results)
     differences = {o.name: paired_differences(baseline.replications, o.replications)
                    for o in options if o is not baseline}
@@ -76,26 +84,37 @@ def report_content(results: ResultFolder) -> ReportContent:
         _referrals_against_beds(options),
         _false_referrals(options),
         _sensitivity_chart(sensitivity, results),
+        global_sensitivity.chart(found) if found is not None else None,
     ) if c is not None]
     reps = _replications_text(results.meta).rstrip(".").replace(" per option", " each")
     answer = _answer(options, baseline, differences, sensitivity, reps)
-    return ReportContent(options, baseline, differences, sensitivity, chart_list, answer)
+    answer += _cost_sentence(options, baseline, differences)
+    if found is not None:
+        answer += " All assumptions varied together: " + html.escape(
+            global_sensitivity.sentence(found))
+    return ReportContent(options, baseline, differences, sensitivity, chart_list, answer,
+                         found)
 
 
 def write_report(folder, out, force: bool = False) -> Path:
-    """Read a results folder (compare, sweep or run) and write the report and its PNGs (all
-    of them appear together, or none; existing ones are replaced only with `force`)."""
+    """Read a results folder (compare, sweep, run, sensitivity, national or optimise) and write
+    the report and its PNGs (all of them appear together, or none; existing ones are replaced
+    only with `force`)."""
     out = Path(out)
     if out.suffix.lower() != ".html":
         raise UserError(f"--out {out} must name an .html file (its PNG charts go beside it)")
     outputs.check_out(out, force=force, kind="file")
     results = read_results(folder)
-    content = report_content(results)
-    pngs = [out.with_name(f"{out.stem}-{chart.key}.png") for chart in content.charts]
-    page = _page(results, content.options, content.baseline, content.differences,
-                 content.sensitivity, content.charts, out, content.answer)
+    if results.kind in ("national", "optimise"):
+        from tipkit.sim.report.budget_page import budget_report
+
+        chart_list, page = budget_report(results, out)
+    else:
+        content = report_content(results)
+        chart_list, page = content.charts, _page(results, content, out)
+    pngs = [out.with_name(f"{out.stem}-{chart.key}.png") for chart in chart_list]
     with outputs.staged_files(out, *pngs, force=force) as (html_tmp, *png_tmps):
-        for chart, tmp in zip(content.charts, png_tmps):
+        for chart, tmp in zip(chart_list, png_tmps):
             charts.to_png(chart, tmp)
         html_tmp.write_text(page, encoding="utf-8")
     return out
@@ -336,6 +355,27 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
     return " ".join(text)
 
 
+def _cost_sentence(options: list[Option], baseline: Option, differences: dict) -> str:
+    """What the option that identifies the most costs per additional victim identified."""
+    from tipkit.sim.experiments.cost_effectiveness import BORDER_COST, cost_per_additional_victim
+
+    if not differences or "cost_per_day" not in baseline.replications.columns:
+        return ""
+    gains = {name: d.set_index("kpi").loc["identification_rate"].difference
+             for name, d in differences.items()}
+    name = max(gains, key=lambda n: gains[n] if math.isfinite(gains[n]) else -math.inf)
+    option = next(o for o in options if o.name == name)
+    currency = baseline.scenario.costs.currency
+    words = []
+    for cost, whose in (("cost_per_day", "counting the shelter"), (BORDER_COST,
+                                                                   "the border agency's")):
+        row = cost_per_additional_victim(baseline.replications, option.replications,
+                                         baseline.days, option.days, currency, cost)
+        words.append(f"{whose}: {row['verdict']}")
+    return (f" What <b>{html.escape(name)}</b> costs per additional victim identified, "
+            + "; ".join(html.escape(w) for w in words) + ".")
+
+
 def _listing(names: list[str], most: int = 5) -> str:
     shown = "; ".join(html.escape(n) for n in names[:most])
     return shown + (f" and {len(names) - most} more (see the table)" if len(names) > most
@@ -359,35 +399,11 @@ def _ci100(o: Option, kpi: str) -> str:
     return f"{100 * lo:.0f} to {100 * hi:.0f}" if math.isfinite(lo) else "not available"
 
 
-def assumptions_in(source: str) -> list[tuple[str, str, str]]:
-    """(dotted key, value, note) for every value marked `# assumption` in a scenario's text,
-    including values inside a section marked so."""
-    found, stack, seen = [], [], set()
-    for line in source.splitlines():
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        indent = len(line) - len(line.lstrip())
-        body, _, comment = line.partition("#")
-        key, _, value = body.strip().partition(":")
-        while stack and stack[-1][0] >= indent:
-            stack.pop()
-        marked = "assumption" in comment
-        inherited = next((note for _, _, note in reversed(stack) if note), "")
-        dotted = ".".join([k for _, k, _ in stack] + [key.strip()])
-        if value.strip():
-            if (marked or inherited) and dotted not in seen:
-                seen.add(dotted)
-                note = comment.strip() if marked else inherited
-                found.append((dotted, value.strip(), note))
-        else:
-            stack.append((indent, key.strip(), comment.strip() if marked else ""))
-    return found
-
-
 def _assumptions_html(results: ResultFolder, options: list[Option]) -> str:
     rows, seen = [], set()
     for source in results.sources:
-        for key, value, note in assumptions_in(source):
+        for found in assumptions_in(source):
+            key, value, note = found.key, found.value, found.note
             if key in seen:
                 continue
             seen.add(key)
@@ -400,6 +416,12 @@ def _assumptions_html(results: ResultFolder, options: list[Option]) -> str:
     return ("<table class=\"assumptions\"><thead><tr><th>Scenario key</th><th>Value</th>"
             "<th>Why (from the scenario file)</th></tr></thead><tbody>" + "".join(rows) +
             "</tbody></table>")
+
+
+def _costs_html(results: ResultFolder) -> str:
+    from tipkit.sim.report.budget_page import cost_flags_html
+
+    return cost_flags_html(results.sources)
 
 
 def _options_table(options: list[Option], differences: dict, baseline: Option) -> str:
@@ -425,9 +447,8 @@ def _options_table(options: list[Option], differences: dict, baseline: Option) -
             f"with 95% confidence intervals; referrals are per day.</p>")
 
 
-def _stress_appendix(results: ResultFolder, options: list[Option], baseline: Option) -> str:
+def _stress_appendix(results: ResultFolder, s: Scenario) -> str:
     meta = results.meta
-    s = baseline.scenario
     versions = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("versions", {}).items()))
     reps = _replications_text(meta)
     sources = []
@@ -439,8 +460,13 @@ def _stress_appendix(results: ResultFolder, options: list[Option], baseline: Opt
                     sources.append(item)
     source_items = "".join(f"<li>{html.escape(x)}</li>" for x in sources[:40])
     commands = {"compare": "tipkit sim compare", "sweep": "tipkit sim sweep",
-                "run": "tipkit sim run"}[results.kind]
+                "run": "tipkit sim run", "sensitivity": "tipkit sim sensitivity"}[results.kind]
     axes = meta.get("axes")
+    if results.kind == global_sensitivity.KIND:
+        reps = (f"Global sensitivity: {meta['method']}; {meta['points']} sample points with "
+                f"{meta['replications']} replications of each option at each, and "
+                f"{meta['nominal_replications']} with every assumption as written. Chance (which "
+                "days are simulated) is a factor of its own, the yardstick for the others.")
     return f"""
 <h3>1. Objectives</h3>
 <p>Estimate, for each option, how many trafficking victims crossing one official border point
@@ -471,8 +497,7 @@ are marked as assumptions (table above). Sources cited:</p><ul class="small">{so
 <p>{reps} Common random numbers: one numpy SeedSequence per replication (run seed
 {meta.get('seed')}), one independent stream per random input, so the n-th traveller is the same
 person in every option; options are compared by paired differences with 95% t-intervals.
-An airport day is a terminating run (no warm-up); a 24/7 crossing discards a warm-up of
-{s.run.warmup_hours:g} hours of a {s.run.days:g}-day run.
+{html.escape(_warmup_text(meta, s))}
 {'Grid: ' + html.escape(', '.join(f'{k} = {v}' for k, v in axes.items())) + '.' if axes else ''}
 Results are identical whether replications run serially, on local cores or on a Dask
 cluster.</p>
@@ -484,6 +509,24 @@ cluster.</p>
 and the scenario files copied to <code>{html.escape(str(results.folder / 'scenarios'))}</code>
 with seed {meta.get('seed')}.</p>
 """
+
+
+def _warmup_text(meta: dict, s: Scenario) -> str:
+    """The run's warm-up and the result of its MSER-5 check, in words."""
+    if not needs_check(s) and not meta.get("warmup"):
+        return ("A one-day run without a warm-up is a terminating run (it starts empty, as the "
+                "day does): no warm-up applies.")
+    text = (f"A run settling into a steady state discards a warm-up of {s.run.warmup_hours:g} "
+            f"hours of its {s.run.days:g} days.")
+    return f"{text} {warmup_checks_text(meta) or 'No warm-up check is stored with these results.'}"
+
+
+def warmup_checks_text(meta: dict) -> str:
+    """The warm-up checks stored in run.json, in words ("" when there are none)."""
+    checks = [WarmupCheck.from_dict(d) for d in meta.get("warmup", {}).values()]
+    if not checks:
+        return ""
+    return f"Warm-up check ({WARMUP_METHOD}): " + " ".join(c.sentence() for c in checks)
 
 
 def _replications_text(meta: dict) -> str:
@@ -527,20 +570,65 @@ window.addEventListener('load', function () {
 """
 
 
-def _page(results, options, baseline, differences, sensitivity, chart_list, out: Path,
-          answer: str) -> str:
+def page_head(title: str) -> str:
+    """The page up to its title: style and Plotly embedded, so that it opens offline."""
     import plotly.offline
 
-    figures = []
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style>
+<script>{plotly.offline.get_plotlyjs()}</script></head>
+<body><main>
+<h1>{html.escape(title)}</h1>"""
+
+
+def page_shell(title: str, results: ResultFolder, body: str,
+               what: str = "A what-if simulation of one official border crossing point") -> str:
+    """The whole page around a body: the head, what it shows and from which folder, and the
+    script that records whether every chart was drawn."""
+    return f"""{page_head(title)}
+<p class="note">{html.escape(what)} (tipkit).
+Results folder: <code>{html.escape(str(results.folder))}</code>.</p>
+{body}
+</main>
+<script>{CHECK_SCRIPT}</script>
+</body></html>
+"""
+
+
+def figures_html(chart_list: list[Chart], out: Path) -> dict[str, str]:
+    """Each chart as an HTML figure (Plotly, drawn offline) with its caption and PNG link."""
+    figures = {}
     for chart in chart_list:
         fig = charts.to_plotly(chart)
         div = fig.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{chart.key}",
                           config={"displaylogo": False, "responsive": True})
         png = f"{out.stem}-{chart.key}.png"
-        figures.append((chart.key, f"<figure class=\"chart\" data-chart=\"{chart.key}\">{div}"
-                       f"<figcaption>{html.escape(chart.caption)} "
-                       f"<a href=\"{png}\">PNG</a></figcaption></figure>"))
-    by_key = dict(figures)
+        figures[chart.key] = (f"<figure class=\"chart\" data-chart=\"{chart.key}\">{div}"
+                              f"<figcaption>{html.escape(chart.caption)} "
+                              f"<a href=\"{png}\">PNG</a></figcaption></figure>")
+    return figures
+
+
+def _page(results: ResultFolder, content: ReportContent, out: Path) -> str:
+    by_key = figures_html(content.charts, out)
+    found = content.global_sensitivity
+    if results.kind == global_sensitivity.KIND:
+        names = results.meta["scenarios"]
+        title = ("Border screening: which assumptions the answer depends on ("
+                 + ", ".join(names[:4]) + (" and more" if len(names) > 4 else "") + ")")
+        body = f"""<h2>The answer</h2>
+<p class="answer">{content.answer}</p>
+<h2>What the answer depends on</h2>
+{by_key['global-sensitivity']}
+{global_sensitivity.section_html(found)}
+<h2>The assumptions, as written</h2>
+{_assumptions_html(results, [])}
+<h2>Appendix: STRESS-DES report</h2>
+{_stress_appendix(results, results.scenarios[0])}"""
+        return page_shell(title, results, body)
+    options, baseline, differences = content.options, content.baseline, content.differences
     if results.kind == "sweep":
         title = (f"Border screening: {results.scenarios[0].name}, a grid of "
                  + " by ".join(_short(k) for k in results.meta["axes"]))
@@ -554,17 +642,14 @@ def _page(results, options, baseline, differences, sensitivity, chart_list, out:
         "training effects.</p>") if trained else (
         "<p>No option has trained officers, so no sensitivity to the training effect was "
         "run.</p>"))
-    return f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{html.escape(title)}</title><style>{PAGE_STYLE}</style>
-<script>{plotly.offline.get_plotlyjs()}</script></head>
-<body><main>
-<h1>{html.escape(title)}</h1>
-<p class="note">A what-if simulation of one official border crossing point (tipkit).
-Results folder: <code>{html.escape(str(results.folder))}</code>.</p>
-<h2>The answer</h2>
-<p class="answer">{answer}</p>
+    together = (f"<h3>Every assumption varied together</h3>{by_key['global-sensitivity']}"
+                f"{global_sensitivity.section_html(found)}" if found is not None else
+                "<p class=\"note\">Every assumption varied together: run <code>tipkit sim "
+                "sensitivity</code> on these scenarios with <code>--out "
+                f"{html.escape(str(results.folder / 'sensitivity'))}</code> and this report "
+                "shows which assumptions the answer depends on.</p>")
+    body = f"""<h2>The answer</h2>
+<p class="answer">{content.answer}</p>
 <h2>The options side by side</h2>
 {_options_table(options, differences, baseline)}
 <h2>Identification</h2>
@@ -575,6 +660,8 @@ Results folder: <code>{html.escape(str(results.folder))}</code>.</p>
 {by_key.get('referrals', '')}
 <h2>False referrals</h2>
 {by_key.get('false-referrals', '')}
+<h2>Costs: sourced and assumed</h2>
+{_costs_html(results)}
 <h2>The assumptions that drive the answer</h2>
 <div class="assumption-box"><p><b>Training effects are assumptions.</b> No published study
 measures how many more victims trained officers identify; evaluations count people trained, not
@@ -584,10 +671,9 @@ or more than assumed. The share of travellers who are victims is also an assumpt
 counts (victims, referrals) and the share of flags that are victims, not the identification
 rate.</p></div>
 {sens_html}
+{together}
 {_assumptions_html(results, options)}
 <h2>Appendix: STRESS-DES report</h2>
-{_stress_appendix(results, options, baseline)}
-</main>
-<script>{CHECK_SCRIPT}</script>
-</body></html>
-"""
+{_stress_appendix(results, baseline.scenario)}"""
+    return page_shell(title, results, body)
+

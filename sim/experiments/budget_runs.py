@@ -1,0 +1,189 @@
+"""The library behind `tipkit sim optimise`: read the scenario (one crossing point or a national
+network), the decisions, budget and constraints; search; write the results folder, with the best
+option as a scenario file that `run` and `compare` read."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from tipkit import outputs
+from tipkit.errors import UserError
+from tipkit.sim.experiments import results
+from tipkit.sim.experiments.national_results import national_mapping
+from tipkit.sim.experiments.decisions import (cost_today, currency, decision_space,
+                                              parse_budget, parse_constraint, parse_decision)
+from tipkit.sim.experiments.national_runs import point_warmup_checks
+from tipkit.sim.experiments.optimise import Optimum, optimise
+from tipkit.sim.experiments.preflight import check_seed, population_release, refuse_long
+from tipkit.sim.experiments.warmup import check_warmups, reported
+from tipkit.sim.model.fields import changed_keys, get_dotted
+from tipkit.sim.model.national import NationalScenario, is_national_file, load_national
+from tipkit.sim.model.population import load_population
+from tipkit.sim.model.scenario import Scenario
+from tipkit.sim.model.scenario_files import load_scenario, scenario_source
+
+KIND = "optimise"
+
+
+def load_base(path) -> Scenario | NationalScenario:
+    return load_national(path) if is_national_file(path) else load_scenario(path)
+
+
+def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 1, out=None,
+                      force: bool = False, population_dir=None, first: int = 10,
+                      most: int = 320, precision: float = 0.05, indifference: float = 0.005,
+                      workers=None, scheduler=None, progress=None, warn=None,
+                      long_ok: bool = False) -> tuple[Optimum, Path]:
+    """`tipkit sim optimise`: the best option within the budget, the front, how sure. Every
+    bad input is refused before any work (the seed, the settings of the search, the scenario,
+    the decisions, constraints and budget, the --out, a search longer than a day); the warm-up
+    is checked on the scenario as searched from (today), as `run` checks it."""
+    path = Path(path)
+    out = Path(out or Path("runs") / f"{path.stem}-optimise")
+    check_seed(seed)
+    _check_search(first, most, precision, indifference)
+    base = load_base(path)
+    national = isinstance(base, NationalScenario)
+    points = base.point_names if national else None
+    decisions = [parse_decision(spec, points) for spec in decide]
+    decided = {d.key for d in decisions}
+    limits = [parse_constraint(spec, points, decided) for spec in constraints]
+    today = cost_today(base)
+    amount = parse_budget(budget, today)
+    files = [p.path for p in base.points] if national else [path]
+    release = population_release(files, population_dir)
+    outputs.check_out(out, force=force, inputs=[path, *files, release])
+    population = load_population(release)
+    space, populations = decision_space(base, decisions, amount, population, seed,
+                                        [c for c in limits if c.point == "total"])
+    # the least the search can do: every option within the budget screened once
+    screened = int(space.within.sum()) * first
+    scenarios = [p.scenario for p in base.points] if national else [base]
+    refuse_long([(s, screened) for s in scenarios], workers=workers, scheduler=scheduler,
+                long_ok=long_ok, fewer="narrower --decide ranges or fewer --first-replications")
+    where = {"workers": workers, "scheduler": scheduler}
+    checked = (point_warmup_checks({base.name: base}, population, seed, warn, **where)
+               if national else
+               reported(check_warmups({base.name: base}, population, seed, **where), warn))
+    found = optimise(base, space, populations or population, seed, limits, first=first,
+                     most=most, indifference=indifference, precision=precision,
+                     workers=workers, scheduler=scheduler, progress=progress)
+    with outputs.staged_folder(out, force=force, inputs=[path, *files]) as staging:
+        write_optimum(staging, path, base, found,
+                      {"budget": amount, "budget_given": str(budget), "cost_today": today,
+                       "currency": currency(base), "decide": list(decide),
+                       "constraints": [c.label for c in limits],
+                       "first_replications": first, "max_replications": most,
+                       "precision": precision, "indifference": indifference,
+                       **results.provenance(population, seed), **checked},
+                      written_as=out)
+    return found, out
+
+
+def _check_search(first: int, most: int, precision: float, indifference: float) -> None:
+    """The search's own settings, as one line each (the CLI's types refuse most already; the
+    app and library callers come here too)."""
+    if first < 3:
+        raise UserError(f"--first-replications must be 3 or more (got {first})")
+    if most < first:
+        raise UserError(f"--max-replications ({most}) must be at least --first-replications "
+                        f"({first})")
+    if not 0 < precision < 1:
+        raise UserError(f"--precision must be between 0 and 1 (got {precision})")
+    if not 0 <= indifference < 1:
+        raise UserError(f"--indifference must be 0 or more and below 1 (got {indifference})")
+
+
+def write_optimum(folder, path: Path, base, found: Optimum, meta: dict,
+                  written_as: Path | None = None) -> Path:
+    """The optimise folder, fresh (tipkit.outputs.staged_folder stages it); best.yaml's
+    `based_on` is relative to `written_as`, where the folder will be read (default: here)."""
+    folder = results.fresh_folder(folder)
+    outputs.write_csv(folder / "options.csv", found.options)
+    outputs.write_csv(folder / "front.csv", found.front)
+    outputs.write_csv(folder / "ranking.csv", found.ranking)
+    outputs.write_csv(folder / "chosen.csv", found.chosen)
+    if found.best is not None:
+        outputs.write_text(folder / "best.yaml",
+                           best_option_file(path, base, found, written_as or folder))
+    if isinstance(base, NationalScenario):
+        sources = base.sources()
+        scenarios = {p.name: p.scenario for p in base.points}
+        results.write_scenarios(folder, scenarios, {n: sources[n] for n in scenarios})
+        sub = folder / "national"
+        sub.mkdir(exist_ok=True)
+        outputs.write_yaml(sub / "00.yaml", national_mapping(base))
+        outputs.write_text(sub / "00.source.yaml", sources[base.name])
+    else:
+        results.write_scenarios(folder, {base.name: base}, {base.name: scenario_source(path)})
+    space = found.space
+    outputs.write_json(folder / results.RUN_FILE, {
+        "kind": KIND, "scenarios": [base.name], "scenario_file": str(path),
+        "national": isinstance(base, NationalScenario),
+        "points": [p.name for p in space.points if p.name],
+        "victim_weights": {p.name: p.weight for p in space.points if p.name},
+        "options": int(len(space.choice)), "options_within": int(space.within.sum()),
+        "best": found.best, "runner_up": found.runner_up, "today": found.today,
+        "best_changes": _changes(space, found.best), "today_changes": _changes(space, found.today),
+        "runner_up_changes": _changes(space, found.runner_up),
+        "replications": found.replications, "option_replications": found.option_replications,
+        "exhaustive_replications": found.exhaustive_replications,
+        "point_simulations": found.point_simulations,
+        "exhaustive_point_simulations": found.exhaustive_point_simulations,
+        "stop": found.stop, "search": "ranking and selection over every option within the "
+                                      "budget (screen and double, common random numbers)",
+        **meta})
+    return folder
+
+
+def best_option_file(path: Path, base, found: Optimum, folder: Path, beside: bool = False
+                     ) -> str:
+    """The best option as a scenario file based on the one searched: `tipkit sim run` and
+    `compare` read it where it is written (or, `beside`, saved beside the searched file)."""
+    relative = path.name if beside else os.path.relpath(path.resolve(), folder.resolve())
+    space = found.space
+    where = f"save it beside {path.name}" if beside else "it is read where it was written"
+    head = (f"# Question: which option, within the budget, identifies the most victims? The best\n"
+            f"# option found by tipkit sim optimise from {path.name} ({where}); its values are\n"
+            f"# the optimiser's choice (options of the search, not sources).\n")
+    body: dict = {}
+    if isinstance(base, NationalScenario):
+        body = {"kind": "national", "based_on": relative, "name": f"{base.name}-best",
+                "question": "The best option within the budget (tipkit sim optimise)",
+                "set": {}}
+        for i, p in enumerate(space.points):
+            chosen = p.scenarios[int(space.choice[found.best, i])]
+            original = base.point(p.name).scenario
+            for key in changed_keys(original.to_mapping(), chosen.to_mapping()):
+                if key.split(".")[0] not in ("victims", "name", "question"):
+                    body["set"][f"{p.name}.{key}"] = _listed(get_dotted(chosen, key))
+    else:
+        chosen = space.points[0].scenarios[int(space.choice[found.best, 0])]
+        body = {"based_on": relative, "name": f"{base.name}-best",
+                "question": "The best option within the budget (tipkit sim optimise)"}
+        for key in changed_keys(base.to_mapping(), chosen.to_mapping()):
+            if key in ("name", "question"):
+                continue
+            node = body
+            for part in key.split(".")[:-1]:
+                node = node.setdefault(part, {})
+            node[key.split(".")[-1]] = _listed(get_dotted(chosen, key))
+    return head + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
+
+
+def _changes(space, option) -> dict:
+    return {} if option is None else {k: _plain(v) for k, v in space.changes(option).items()}
+
+
+def _listed(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+def _plain(value):
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    return value
