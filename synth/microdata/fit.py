@@ -248,10 +248,13 @@ def _seeded_globals(seed: int):
     """Seed the global generators that SDV's libraries use, and give their state back after:
     our own code never touches them, but CTGAN's training and data sampler do. Torch works on
     one thread meanwhile, so that no sum depends on how many cores the machine has or how busy
-    they are (and a busy machine does not slow it tenfold with threads waiting on each other)."""
+    they are (and a busy machine does not slow it tenfold with threads waiting on each other).
+    CTGAN's transformer runs joblib on the same terms: no pool of worker processes, which would
+    also outlive a Ctrl-C mid-start and print their own tracebacks."""
     import random
 
     import torch
+    from joblib import parallel_config
 
     saved = (np.random.get_state(), random.getstate(), torch.random.get_rng_state(),
              torch.get_num_threads())
@@ -260,7 +263,8 @@ def _seeded_globals(seed: int):
     torch.manual_seed(seed)
     torch.set_num_threads(1)
     try:
-        yield
+        with parallel_config(backend="sequential"):
+            yield
     finally:
         np.random.set_state(saved[0])
         random.setstate(saved[1])
