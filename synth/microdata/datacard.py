@@ -9,6 +9,21 @@ from __future__ import annotations
 from tipkit.synth.release.schema import CASE_ID, LEG_COLUMNS, LEG_QUASI_IDENTIFIERS, OTHER
 
 
+_METHOD = (
+    "- Method: the one-, two- and three-way tables of the case records were measured; "
+    "candidate rows were drawn from the pairwise structure of those tables, weighted by "
+    "iterative proportional fitting so that their tables match the measured ones, and every "
+    "combination that would occur fewer than k times was dropped and the rest recalibrated. "
+    "No row is copied from the input: rows are generated, ids are new.")
+_PRIVATE_METHOD = (
+    "- Method: noisy tables of the case records were measured (which ones, chosen round by "
+    "round: see the budget below); a model, weights on candidate rows, was fitted to them by "
+    "maximum likelihood; every combination that would occur fewer than k times was dropped "
+    "and the rest recalibrated to the model's tables, then whole counts were moved between "
+    "rows where that brought the release closer to them. No row is copied from the input: "
+    "rows are generated, ids are new.")
+
+
 def datacard(fitted) -> str:
     """Markdown for `datacard.md` of a FittedRelease."""
     s = fitted.settings
@@ -23,11 +38,7 @@ def datacard(fitted) -> str:
         f"- Engine: `{s.engine}`. Seed: {s.seed}. Command: `tipkit synth fit --k {s.k} "
         f"--seed {s.seed}" + (f" --epsilon {s.epsilon:g} --delta {s.delta:g}" if s.private else "")
         + "`.",
-        "- Method: the one-, two- and three-way tables of the case records were measured; "
-        "candidate rows were drawn from the pairwise structure of those tables, weighted by "
-        "iterative proportional fitting so that their tables match the measured ones, and every "
-        "combination that would occur fewer than k times was dropped and the rest recalibrated. "
-        "No row is copied from the input: rows are generated, ids are new.",
+        _PRIVATE_METHOD if s.private else _METHOD,
         "- Values that no release could show k times were generalised to "
         f"\"{OTHER}\"" + (":" if fitted.generalised else "."),
     ]
@@ -70,14 +81,20 @@ def datacard(fitted) -> str:
                          "legs: each case is one row of every measured table, so every table "
                          "keeps sensitivity 1.")
         lines += [
+            "- How the budget was spent: first the one-way table of every column; then, round "
+            "by round, the exponential mechanism chose the table the model fitted worst (less "
+            "the noise its measurement would carry) and the Gaussian mechanism measured it, "
+            "until the budget was spent (AIM, McKenna et al. 2022). Each choice is listed with "
+            "its budget and the number of tables it chose among.",
             "",
-            "### Budget split (every measurement)",
+            "### Budget split (every measurement and every choice)",
             "",
-            "| measurement | rho | noise sigma | cells |",
+            "| step | rho | noise sigma | cells (choices: tables chosen among) |",
             "|---|---|---|---|",
         ]
-        lines += [f"| {m['measurement']} | {m['rho']:.6f} | {m['sigma']:.2f} | {m['cells']} |"
-                  for m in b["measurements"]]
+        lines += [f"| {m['measurement']} | {m['rho']:.6f} | "
+                  f"{'-' if m.get('mechanism') == 'exponential' else format(m['sigma'], '.2f')} | "
+                  f"{m['cells']} |" for m in b["measurements"]]
     else:
         lines += [
             "- No released row has the quasi-identifier values of a record that is unique on "

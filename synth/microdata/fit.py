@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tipkit.synth.microdata import journeys, marginals as model
+from tipkit.synth.microdata import journeys, marginals as model, refine, selection
 from tipkit.synth.microdata.accounting import Budget
 from tipkit.synth.microdata.readers import CaseRecords
 from tipkit.synth.microdata.domain import DEFAULT_YEARS, Domain, data_domain, public_domain, public_values
@@ -24,7 +24,6 @@ from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, OTHE
 from tipkit.errors import UserError
 
 ENGINES = ("marginals", "sdv-copula", "sdv-ctgan")
-ONE_WAY_SHARE = 0.1  # of rho, for the one-way tables that decide which values are kept
 SUPPORT_DRAWS = 200_000  # candidate profiles drawn from the private pairwise model
 MAX_TRIPLE_CELLS = 200_000  # larger three-way tables are left to the pairwise fit
 SWEEPS = 60
@@ -116,6 +115,11 @@ def _distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return support, counts.astype(float)
 
 
+def _table_length(columns) -> int:
+    # Beyond MAX_TRIPLE_COLUMNS, hundreds of triples: the pairs carry the structure.
+    return 3 if len(columns) <= MAX_TRIPLE_COLUMNS else 2
+
+
 def measured_tables(columns, cdomain: Domain, with_legs: bool = False) -> list[tuple[str, ...]]:
     """The tables the model is fitted to: every one-, two- and (for a handful of case columns)
     three-way table of the case columns; with journeys, also every table of one journey summary
@@ -131,35 +135,6 @@ def measured_tables(columns, cdomain: Domain, with_legs: bool = False) -> list[t
                    if len(t) == 2 and set(t) & set(journey)]
         tables += [t for t in model.workload(journey, 3, MAX_TRIPLE_CELLS, cdomain) if len(t) == 3]
     return tables
-
-
-def _measure_private(codes, domain, settings, budget: Budget, rng, with_legs: bool = False):
-    """The only data access of a DP release: noisy one-way tables (to choose the kept values),
-    then noisy tables of every pair of columns over the kept values."""
-    d = len(domain.columns)
-    one_rho = ONE_WAY_SHARE * budget.rho / d
-    one_way, sigma1 = {}, 0.0
-    for name in domain.columns:
-        one_way[name], sigma1 = budget.measure(
-            f"one-way {name}", model.marginal(codes, domain, (name,)), one_rho, rng)
-    # A value kept must plausibly reach k rows; below 3 sigma it is mostly noise.
-    cdomain, maps = model.compress(domain, one_way, max(settings.k, 3 * sigma1))
-    if with_legs:  # post-processing of the noisy one-way table
-        maps = journeys.recode_leg_counts(domain, cdomain, maps)
-    ccodes = model.recode(codes, maps)
-    measurements = [
-        model.Measurement((name,), np.bincount(maps[j], weights=one_way[name],
-                                               minlength=cdomain.size(name)), sigma1)
-        for j, name in enumerate(domain.columns)
-    ]
-    # Every pair and (for a handful of columns) every triple, the budget split evenly.
-    tables = [t for t in measured_tables(domain.columns, cdomain, with_legs) if len(t) > 1]
-    pair_rho = (budget.rho - budget.spent) / max(len(tables), 1)
-    for pair in tables:
-        noisy, sigma = budget.measure(f"{len(pair)}-way {' x '.join(pair)}",
-                                      model.marginal(ccodes, cdomain, pair), pair_rho, rng)
-        measurements.append(model.Measurement(pair, noisy, sigma))
-    return cdomain, maps, measurements
 
 
 def _sdv_candidates(table: pd.DataFrame, engine: str, rows: int, seed: int) -> pd.DataFrame:
@@ -229,18 +204,20 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
             domain = journeys.with_no_legs(domain)
         codes = domain.encode(data)
         budget = Budget(settings.epsilon, settings.delta)
-        cdomain, maps, measurements = _measure_private(
-            codes, domain, settings, budget, np.random.default_rng(noise_rng), with_legs)
-        floor = 2 * max(m.sigma for m in measurements)
-        draws = model.pairwise_sample(cdomain, measurements, SUPPORT_DRAWS,
-                                      np.random.default_rng(support_rng), floor=floor)
-        support, weights = _distinct(draws)
-        if with_legs:  # post-processing: only candidates that describe a journey
-            keep = journeys.consistent(support, cdomain)
-            support, weights = support[keep], weights[keep]
-        # The released size is itself private: the total of the least noisy one-way table.
-        smallest = min(measurements[: len(model_columns)], key=lambda m: m.counts.size)
-        rows = max(int(round(smallest.counts.sum())), settings.k)
+        private = selection.private_model(
+            codes, domain, settings.k, budget, np.random.default_rng(noise_rng),
+            np.random.default_rng(support_rng), length=_table_length(model_columns),
+            adjust_maps=(lambda kept, maps: journeys.recode_leg_counts(domain, kept, maps))
+            if with_legs else None,
+            # post-processing: only candidates that describe a journey
+            admissible=journeys.consistent if with_legs else None)
+        cdomain, maps = private.domain, private.maps
+        support, weights = private.support, private.weights
+        measured = [m.columns for m in private.measurements]
+        # From here on the release is fitted to the model's own tables: post-processing.
+        measurements = private.tables()
+        # The released size is itself private: the model's noisy total.
+        rows = max(int(round(private.total)), settings.k)
         excluded = 0
     else:
         domain = data_domain(data, settings.years)
@@ -283,14 +260,19 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     # IPF ends each sweep on the table it fits last: the one-way tables, then the pairs, are
     # fitted last so the fewest rows are lost on them when small cells are dropped.
     measurements = sorted(measurements, key=lambda m: -len(m.columns))
-    weights = model.ipf(support, weights, cdomain, measurements, SWEEPS)
+    if not settings.private:  # the private model is already fitted to its own tables
+        weights = model.ipf(support, weights, cdomain, measurements, SWEEPS)
     if with_legs:
         tables = journeys.k_tables(quasi_identifiers, columns, settings.reporting_length)
     else:
         attributes = list(columns)
         tables = [tuple(quasi_identifiers)] + model.workload(attributes, settings.reporting_length)
+    pool = support
     support, counts = model.k_support(support, weights, cdomain, measurements, rows, settings.k,
                                       tables)
+    if settings.private and len(support):  # whole counts brought closer to the model's tables
+        support, counts = refine.refined(pool, weights, support, counts, cdomain, measurements,
+                                         tables, settings.k)
     if len(support) == 0:
         raise UserError(f"no profile can be released {settings.k} times: k={settings.k} is too "
                         f"large for {len(table)} records (lower --k or release fewer columns)")
@@ -318,7 +300,7 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     return FittedRelease(
         cases=cases, settings=settings, quasi_identifiers=quasi_identifiers, domain=cdomain,
         profiles=len(support), input_rows=len(table), source_format=records.source_format,
-        measured=[m.columns for m in measurements],
+        measured=list(measured),
         budget=budget.summary() if budget else None, generalised=generalised,
         out_of_domain=records.out_of_domain, unique_rows_excluded=excluded,
         legs=legs, journeys=journey_card,

@@ -51,13 +51,21 @@ def marginal(codes: np.ndarray, domain: Domain, columns, weights=None) -> np.nda
     return np.bincount(cells(codes, domain, columns), weights=weights, minlength=size).astype(float)
 
 
-def compress(domain: Domain, one_way: dict[str, np.ndarray], threshold: float):
+def compress(domain: Domain, one_way: dict[str, np.ndarray], threshold: float, ordered=()):
     """Merge each column's values counted below `threshold` into "Other" (they could not be
-    released k times anyway). Returns the smaller domain and, per column, old code -> new code."""
+    released k times anyway); in an `ordered` column (the bins of a number) into the nearest
+    kept value instead, so that it stays a number. Returns the smaller domain and, per column,
+    old code -> new code."""
     values, maps = [], []
     for name, old in zip(domain.columns, domain.values):
         counts = one_way[name]
         keep = [i for i, v in enumerate(old) if counts[i] >= threshold and v != OTHER]
+        if name in ordered and keep:
+            # The nearest kept value in the column's order (the lower one on a tie).
+            nearest = np.abs(np.arange(len(old))[:, None] - np.array(keep)[None, :]).argmin(axis=1)
+            values.append(tuple(old[i] for i in keep))
+            maps.append(nearest.astype(np.int64))
+            continue
         merged = [i for i in range(len(old)) if i not in keep]
         new = tuple(old[i] for i in keep) + ((OTHER,) if merged else ())
         mapping = np.full(len(old), len(new) - 1, dtype=np.int64)
