@@ -102,11 +102,29 @@ def test_ids_are_fresh_and_metadata_loads_in_sdv(plain_release):
 
 
 def test_private_data_card_states_budget_mechanism_and_every_measurement(private_release):
+    from tipkit.synth.microdata.accounting import cdp_rho
+
     card = (private_release / "datacard.md").read_text()
     assert "(4, 1e-06)-differential privacy" in card
-    assert "zero-concentrated" in card
-    assert "| one-way citizenship |" in card and "| 2-way gender x ageBroad |" in card
-    assert "| 3-way " in card
+    assert "zero-concentrated" in card and "exponential mechanism" in card
+    steps = [line.split(" | ") for line in card.splitlines()
+             if line.startswith("| ") and line.split(" | ")[1][:1] == "0"]
+    names = [step[0][2:] for step in steps]
+    assert "one-way citizenship" in names
+    choices = [i for i, name in enumerate(names) if name.startswith("choice of the next table")]
+    # Every table after the one-way ones was chosen by the exponential mechanism just before.
+    assert choices and all(names[i + 1].startswith(("2-way ", "3-way ")) for i in choices)
+    assert len([n for n in names if n.startswith(("2-way ", "3-way "))]) == len(choices)
+    # The listed budgets add up to the whole budget: nothing is spent off the card.
+    assert sum(float(step[1]) for step in steps) == pytest.approx(cdp_rho(4, 1e-6), rel=1e-3)
+
+
+def test_private_release_is_repeatable(private_release, cases_csv, tmp_path):
+    again = tmp_path / "again"
+    assert _run("synth", "fit", "--data", cases_csv, "--k", 11, "--epsilon", 4, "--delta",
+                "1e-6", "--seed", 7, "--out", again).exit_code == 0
+    for name in ("cases.csv", "datacard.md"):
+        assert (again / name).read_bytes() == (private_release / name).read_bytes()
 
 
 def test_private_release_only_uses_public_values(private_release):

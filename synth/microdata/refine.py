@@ -6,6 +6,8 @@ brings the release's tables closer to the targets and leaves no protected cell w
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from tipkit.synth.microdata import marginals as model
@@ -26,6 +28,11 @@ class Layout:
         offsets = np.cumsum([0, *[t.counts.size for t in targets[:-1]]])
         self.cells = np.stack([model.cells(pool, domain, t.columns) + o
                                for t, o in zip(targets, offsets)])
+        # Each length of table weighs the same in total, as in a 1-, 2-, 3-way score: the few
+        # one-way tables are not outvoted by the many larger ones.
+        tables_of = Counter(len(t.columns) for t in targets)
+        self.weight = np.array([1 / tables_of[len(t.columns)] for t in targets])
+        self.cell_weight = np.repeat(self.weight, [t.counts.size for t in targets])
         # Protected tables can be huge (every quasi-identifier): number only occupied cells.
         groups, start = [], 0
         for columns in protected:
@@ -55,10 +62,16 @@ def refine(pool: np.ndarray, counts: np.ndarray, domain: Domain, targets, protec
     residual = layout.target - layout.fitted(counts)
     held = layout.held(counts)
 
+    weight = layout.weight[:, None]
+
     def gain(rows, units):
-        """Change in L1 if `units` rows were added to each of `rows` (negative: removed)."""
+        """Change in the distance if `units` rows were added to each of `rows` (negative:
+        removed)."""
         here = residual[cells[:, rows]]
-        return (np.abs(here - units) - np.abs(here)).sum(axis=0)
+        return (weight * (np.abs(here - units) - np.abs(here))).sum(axis=0)
+
+    def distance() -> float:
+        return float(layout.cell_weight @ np.abs(residual))
 
     def add(row, units):
         # A row's cells lie in different tables, so plain fancy indexing adds each once.
@@ -85,7 +98,7 @@ def refine(pool: np.ndarray, counts: np.ndarray, domain: Domain, targets, protec
             for donor in giving[np.argsort(out, kind="stable")[:DONORS]]:
                 # Where donor and receiver share a cell, the move changes nothing there.
                 here = residual[cells[:, donor]]
-                both = np.abs(here + 1) + np.abs(here - 1) - 2 * np.abs(here)
+                both = layout.weight * (np.abs(here + 1) + np.abs(here - 1) - 2 * np.abs(here))
                 shared = (cells[:, taking] == cells[:, donor][:, None]) * both[:, None]
                 change = out[np.searchsorted(giving, donor)] + into - shared.sum(axis=0)
                 change[taking == donor] = np.inf
@@ -105,7 +118,7 @@ def refine(pool: np.ndarray, counts: np.ndarray, domain: Domain, targets, protec
             if int(row) in tried or promise[np.searchsorted(closed, row)] >= 0:
                 continue
             tried.add(int(row))
-            before = np.abs(residual).sum()
+            before = distance()
             saved = residual.copy(), held.copy(), counts.copy()
             add(row, k)
             for _ in range(k):
@@ -113,7 +126,7 @@ def refine(pool: np.ndarray, counts: np.ndarray, domain: Domain, targets, protec
                 if not len(giving):
                     break
                 add(int(giving[np.argmin(gain(giving, -1))]), -1)
-            if counts.sum() == saved[2].sum() and np.abs(residual).sum() < before:
+            if counts.sum() == saved[2].sum() and distance() < before:
                 moves += k
                 opened = True
                 break

@@ -19,6 +19,7 @@ from tipkit.synth.microdata.accounting import Budget, exponential_rho
 from tipkit.synth.microdata.estimation import combined, estimate
 from tipkit.synth.microdata.domain import Domain
 
+ONE_WAY_SHARE = 0.1  # of rho, for the one-way tables, which decide the values kept
 ROUNDS_PER_COLUMN = 16  # AIM's plan: 16 rounds per column at the starting noise
 MEASURE_SHARE = 0.9  # of a round's budget for the measurement; the rest pays for its selection
 WORKING_DRAWS = 50_000  # rows drawn for the working model's support
@@ -27,7 +28,7 @@ FINAL_DRAWS = 200_000  # rows drawn for the final model's support
 FINAL_SWEEPS = 30  # IPF sweeps on the final support, then
 FINAL_STEPS = 100  # maximum-likelihood steps, which weigh each table by its noise
 MAX_CELLS = 20_000  # larger tables are never candidates
-REDRAW_GROWTH = 1.25  # the working support is redrawn when the measurements grow by this factor
+REDRAW_GROWTH = 1.5  # the working support is redrawn when the measurements grow by this factor
 NOISE_FLOOR = math.sqrt(2 / math.pi)  # expected |N(0, sigma^2)| per cell, in sigmas
 
 
@@ -105,24 +106,26 @@ def private_model(codes, domain: Domain, k: int, budget: Budget, rng, support_rn
     until the budget is spent (`rng`: the mechanisms' randomness); the model is refitted after
     each and redrawn as it grows (`support_rng`; `admissible(support, domain)` rules rows out)."""
     columns = domain.columns
-    rounds = ROUNDS_PER_COLUMN * len(columns)
-    sigma = math.sqrt(rounds / (2 * MEASURE_SHARE * budget.rho))
-    epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * budget.rho / rounds)
-    one_way = {}
+    one_way, sigma1 = {}, 0.0
     for name in columns:
-        one_way[name], _ = budget.measure(f"one-way {name}", model.marginal(codes, domain, (name,)),
-                                          _rho(sigma), rng)
+        one_way[name], sigma1 = budget.measure(
+            f"one-way {name}", model.marginal(codes, domain, (name,)),
+            ONE_WAY_SHARE * budget.rho / len(columns), rng)
     # A value kept must plausibly reach k rows; below 3 sigma it is mostly noise.
-    cdomain, maps = model.compress(domain, one_way, max(k, 3 * sigma), ordered)
+    cdomain, maps = model.compress(domain, one_way, max(k, 3 * sigma1), ordered)
     if adjust_maps is not None:
         maps = adjust_maps(cdomain, maps)
     ccodes = model.recode(codes, maps)
     measurements = [
         model.Measurement((name,), np.bincount(maps[j], weights=one_way[name],
-                                               minlength=cdomain.size(name)), sigma)
+                                               minlength=cdomain.size(name)), sigma1)
         for j, name in enumerate(columns)
     ]
     total = max(float(np.mean([m.counts.sum() for m in measurements])), 1.0)
+    # AIM's plan for the rest: so many rounds, each a choice and a measurement.
+    rounds = ROUNDS_PER_COLUMN * len(columns)
+    sigma = math.sqrt(rounds / (2 * MEASURE_SHARE * budget.remaining))
+    epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * budget.remaining / rounds)
     pool = candidates(ccodes, cdomain, length)
     noise_of = np.full(len(pool), np.inf)  # the noise of each table's last measurement
     # Before any dependence is measured, the model is the product of the one-way tables.
