@@ -69,15 +69,27 @@ def binned(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def ages_in_bins(released: pd.DataFrame, rng, per_class: bool) -> pd.DataFrame:
-    """AGEP released as a whole age drawn uniformly inside its bin: for every row (k-anonymity
-    then holds on the bins, which is all the ages tell), or once per class of the
-    quasi-identifiers (here every feature), so that it holds on the written ages too."""
+    """AGEP released as a whole age inside its bin: spread evenly over the bin's ages among the
+    rows of each class of the quasi-identifiers (here every feature) from a random start
+    (k-anonymity then holds on the bins, which is all the ages tell), or drawn once per class,
+    so that it holds on the written ages too."""
     classes, inverse = np.unique(released.to_numpy(dtype=str), axis=0, return_inverse=True)
-    groups = classes if per_class else released.to_numpy(dtype=str)
-    bin_of = pd.Index(AGE_BINS).get_indexer(groups[:, FEATURES.index("AGEP")])
-    ages = rng.integers(np.asarray(AGE_EDGES[:-1])[bin_of], np.asarray(AGE_EDGES[1:])[bin_of])
+    inverse = inverse.ravel()
+    bin_of = pd.Index(AGE_BINS).get_indexer(classes[:, FEATURES.index("AGEP")])
+    low = np.asarray(AGE_EDGES[:-1])[bin_of]
+    width = np.asarray(AGE_EDGES[1:])[bin_of] - low
+    start = rng.integers(0, width)  # one random start (or age) per class
+    if per_class:
+        ages = (low + start)[inverse]
+    else:
+        # The i-th row of a class takes the (start + i)-th age of its bin, cyclically.
+        order = np.argsort(inverse, kind="stable")
+        first = np.searchsorted(inverse[order], np.arange(len(classes)))
+        rank = np.empty(len(inverse), dtype=np.int64)
+        rank[order] = np.arange(len(inverse)) - first[inverse[order]]
+        ages = low[inverse] + (start[inverse] + rank) % width[inverse]
     out = released.copy()
-    out["AGEP"] = (ages[inverse.ravel()] if per_class else ages).astype(str)
+    out["AGEP"] = ages.astype(str)
     return out
 
 
@@ -92,7 +104,8 @@ def release(table: pd.DataFrame, domain: Domain, epsilon: float | None, seed: in
     if epsilon is not None:
         budget = Budget(epsilon, DELTA)
         private = selection.private_model(codes, domain, K, budget, np.random.default_rng(noise_rng),
-                                          np.random.default_rng(support_rng), ORDERED, length=3)
+                                          np.random.default_rng(support_rng),
+                                          lambda kept: measured_tables(FEATURES, kept), ORDERED)
         cdomain, support, weights = private.domain, private.support, private.weights
         measurements = private.tables()
         rows = max(int(round(private.total)), K)
@@ -190,7 +203,7 @@ def main() -> None:
             })
     rows += [{"method": m, "epsilon": e, "score (median)": s} for m, e, s in PUBLISHED]
     with pd.option_context("display.width", 250, "display.max_columns", 12):
-        print(pd.DataFrame(rows).astype(object).fillna("").to_string(index=False))
+        print(pd.DataFrame(rows, dtype=object).fillna("").to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,11 @@ def _records(rows=6000, seed=0):
 def _fit(epsilon=2.0, seed=0):
     budget = Budget(epsilon, 1e-6)
     rng, support_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
-    return private_model(_records(), DOMAIN, 11, budget, rng, support_rng, length=2), budget
+    return private_model(_records(), DOMAIN, 11, budget, rng, support_rng, _pairs), budget
+
+
+def _pairs(kept: Domain):
+    return model.workload(kept.columns, 2)
 
 
 def test_rounds_spend_the_whole_budget_on_choices_each_followed_by_its_measurement():

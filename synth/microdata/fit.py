@@ -115,11 +115,6 @@ def _distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return support, counts.astype(float)
 
 
-def _table_length(columns) -> int:
-    # Beyond MAX_TRIPLE_COLUMNS, hundreds of triples: the pairs carry the structure.
-    return 3 if len(columns) <= MAX_TRIPLE_COLUMNS else 2
-
-
 def measured_tables(columns, cdomain: Domain, with_legs: bool = False) -> list[tuple[str, ...]]:
     """The tables the model is fitted to: every one-, two- and (for a handful of case columns)
     three-way table of the case columns; with journeys, also every table of one journey summary
@@ -206,7 +201,9 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
         budget = Budget(settings.epsilon, settings.delta)
         private = selection.private_model(
             codes, domain, settings.k, budget, np.random.default_rng(noise_rng),
-            np.random.default_rng(support_rng), length=_table_length(model_columns),
+            np.random.default_rng(support_rng),
+            # The rounds choose among the tables a release without DP measures.
+            lambda kept: measured_tables(model_columns, kept, with_legs),
             adjust_maps=(lambda kept, maps: journeys.recode_leg_counts(domain, kept, maps))
             if with_legs else None,
             # post-processing: only candidates that describe a journey

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from itertools import combinations
 
 import numpy as np
 
@@ -45,11 +44,11 @@ class Candidate:
         return self.exact.size
 
 
-def candidates(codes: np.ndarray, domain: Domain, length: int) -> list[Candidate]:
-    """Every table of 2..`length` columns; one with more than MAX_CELLS cells is left out."""
-    return [Candidate(combo, model.marginal(codes, domain, combo))
-            for r in range(2, length + 1) for combo in combinations(domain.columns, r)
-            if np.prod(domain.shape(combo)) <= MAX_CELLS]
+def candidates(codes: np.ndarray, domain: Domain, tables) -> list[Candidate]:
+    """The `tables` of two or more columns as candidates; one with more than MAX_CELLS cells is
+    left out."""
+    return [Candidate(tuple(t), model.marginal(codes, domain, t)) for t in tables
+            if len(t) > 1 and np.prod(domain.shape(t)) <= MAX_CELLS]
 
 
 @dataclass
@@ -98,13 +97,14 @@ def refit(support, weights, domain: Domain, measurements, sweeps: int) -> np.nda
     return model.ipf(support, weights, domain, tables, sweeps)
 
 
-def private_model(codes, domain: Domain, k: int, budget: Budget, rng, support_rng, ordered=(),
-                  length: int = 2, adjust_maps=None, admissible=None) -> PrivateModel:
+def private_model(codes, domain: Domain, k: int, budget: Budget, rng, support_rng, workload,
+                  ordered=(), adjust_maps=None, admissible=None) -> PrivateModel:
     """The only data access of a DP release. Noisy one-way tables decide the kept values (an
     `ordered` column merges rare values into a neighbour; `adjust_maps(kept, maps)` may
-    post-process the choice); then rounds choose and measure tables of 2..`length` columns
-    until the budget is spent (`rng`: the mechanisms' randomness); the model is refitted after
-    each and redrawn as it grows (`support_rng`; `admissible(support, domain)` rules rows out)."""
+    post-process the choice); then rounds choose among the tables `workload(kept domain)` and
+    measure them until the budget is spent (`rng`: the mechanisms' randomness); the model is
+    refitted after each and redrawn as it grows (`support_rng`; `admissible(support, domain)`
+    rules rows out)."""
     columns = domain.columns
     one_way, sigma1 = {}, 0.0
     for name in columns:
@@ -126,7 +126,7 @@ def private_model(codes, domain: Domain, k: int, budget: Budget, rng, support_rn
     rounds = ROUNDS_PER_COLUMN * len(columns)
     sigma = math.sqrt(rounds / (2 * MEASURE_SHARE * budget.remaining))
     epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * budget.remaining / rounds)
-    pool = candidates(ccodes, cdomain, length)
+    pool = candidates(ccodes, cdomain, workload(cdomain))
     noise_of = np.full(len(pool), np.inf)  # the noise of each table's last measurement
     # Before any dependence is measured, the model is the product of the one-way tables.
     support, weights = draw_support(
