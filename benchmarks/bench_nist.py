@@ -2,7 +2,8 @@
 
 Ten demographic features, all of them quasi-identifiers, k = 11, delta 1e-6; SDNist's k-marginal
 score (tipkit.synth.evaluate.kmarginal), median of 3 seeds, for no DP and epsilon 10, 1 and 0.3.
-Run: .venv/bin/python benchmarks/bench_nist.py [national2019.csv] [--seeds 0,1,2] [--epsilons none,10,1,0.3]
+Run: .venv/bin/python benchmarks/bench_nist.py [national2019.csv] [--seeds 0,1,2]
+     [--epsilons none,10,1,0.3]
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from tipkit.synth.evaluate.kmarginal import kmarginal_score
 from tipkit.synth.microdata import marginals as model, refine, selection
 from tipkit.synth.microdata.accounting import Budget
 from tipkit.synth.microdata.domain import Domain
-from tipkit.synth.microdata.fit import SUPPORT_DRAWS, SWEEPS, _distinct, measured_tables
+from tipkit.synth.microdata.fit import SUPPORT_DRAWS, SWEEPS, measured_tables
 from tipkit.synth.release.guarantees import class_sizes, reproduced_uniques
 
 FEATURES = ("AGEP", "SEX", "MSP", "RAC1P", "HOUSING_TYPE", "OWN_RENT", "EDU", "PINCP_DECILE",
@@ -103,9 +104,10 @@ def release(table: pd.DataFrame, domain: Domain, epsilon: float | None, seed: in
     tables = [quasi_identifiers] + model.workload(FEATURES, 3)
     if epsilon is not None:
         budget = Budget(epsilon, DELTA)
-        private = selection.private_model(codes, domain, K, budget, np.random.default_rng(noise_rng),
-                                          np.random.default_rng(support_rng),
-                                          lambda kept: measured_tables(FEATURES, kept), ORDERED)
+        private = selection.private_model(
+            codes, domain, K, budget, np.random.default_rng(noise_rng),
+            np.random.default_rng(support_rng), lambda kept: measured_tables(FEATURES, kept),
+            ORDERED)
         cdomain, support, weights = private.domain, private.support, private.weights
         measurements = private.tables()
         rows = max(int(round(private.total)), K)
@@ -115,10 +117,10 @@ def release(table: pd.DataFrame, domain: Domain, epsilon: float | None, seed: in
         ccodes = model.recode(codes, maps)
         measurements = [model.Measurement(c, model.marginal(ccodes, cdomain, c))
                         for c in measured_tables(FEATURES, cdomain)]
-        candidates = model.pairwise_sample(cdomain, [m for m in measurements if len(m.columns) <= 2],
-                                           SUPPORT_DRAWS, np.random.default_rng(support_rng),
-                                           floor=K - 0.5)
-        support, weights = _distinct(candidates)
+        pairs = [m for m in measurements if len(m.columns) <= 2]
+        candidates = model.pairwise_sample(cdomain, pairs, SUPPORT_DRAWS,
+                                           np.random.default_rng(support_rng), floor=K - 0.5)
+        support, weights = np.unique(candidates, axis=0, return_counts=True)
         unique = class_sizes(cdomain.decode(ccodes), quasi_identifiers) == 1
         forbidden = {tuple(r) for r in ccodes[unique]}
         allowed = np.array([tuple(r) not in forbidden for r in support], dtype=bool)
@@ -173,10 +175,12 @@ def main() -> None:
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"no NIST excerpt at {args.data}: give the path to national2019.csv "
-                 "(SDNist's BenchmarkData/ACSDataExcerpts/national2019, data_dictionary.json beside it)")
+                 "(SDNist's BenchmarkData/ACSDataExcerpts/national2019, "
+                 "with data_dictionary.json beside it)")
     table, domain = read_excerpt(args.data)
     seeds = [int(s) for s in args.seeds.split(",")]
-    print(f"{args.data}: {len(table)} records, features {', '.join(FEATURES)}; all quasi-identifiers, "
+    print(f"{args.data}: {len(table)} records, features {', '.join(FEATURES)}; "
+          "all quasi-identifiers, "
           f"k={K}, delta={DELTA:g}; seeds {seeds}")
     rows = []
     for label in args.epsilons.split(","):

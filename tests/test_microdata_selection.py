@@ -1,4 +1,4 @@
-"""The DP engine's parts: adaptive choice of tables, the maximum-likelihood model, refined counts."""
+"""The DP engine's parts: the adaptive choice of tables, the fitted model, the refined counts."""
 
 import numpy as np
 import pandas as pd

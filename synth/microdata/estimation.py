@@ -1,4 +1,4 @@
-"""The model behind a differentially private release: weights on candidate rows fitted to noisy tables.
+"""The model behind a DP release: weights on candidate rows, fitted to noisy tables.
 
 Maximum likelihood under Gaussian noise (least squares, each table weighted by 1/sigma^2), by
 entropic mirror descent on the weights, as Private-PGM estimates its graphical model.

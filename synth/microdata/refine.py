@@ -1,7 +1,8 @@
 """Whole counts of a k-anonymous release that match its target tables best: a local search on L1.
 
-Rows move one at a time between profiles, profiles open with k rows or close, whenever the move
-brings the release's tables closer to the targets and leaves no protected cell with 1..k-1 rows.
+Rows move one at a time between released profiles, and new profiles open with k rows, whenever
+that brings the release's tables closer to the targets and leaves no protected cell with 1 to k-1
+rows.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
-"""Which tables a differentially private release measures, chosen adaptively (AIM, McKenna et al. 2022).
+"""Which tables a differentially private release measures, chosen adaptively (after AIM, 2022).
 
 The one-way tables first; then, round by round, the exponential mechanism picks the table the model
 fits worst (net of the noise its measurement would carry), the Gaussian mechanism measures it, and
-the model (weights on a working support, fitted by IPF) is refitted; the noise shrinks when a
-measurement no longer moves the model. Every spend goes through accounting.Budget.
+the model (weights on a support, fitted by IPF) is refitted; the noise halves once every table has
+been measured at it. At the end the model is fitted by maximum likelihood on a redrawn support.
+Every spend goes through accounting.Budget.
 """
 
 from __future__ import annotations
