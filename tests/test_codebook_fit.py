@@ -10,6 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from tipkit.cli import main
+from tipkit.synth.evaluate.evaluation import KMARGINAL
 from tipkit.synth.microdata.codebook import load_codebook
 from tipkit.synth.microdata.fit import FitSettings, check_fit, fit_release
 from tipkit.synth.microdata.fixtures import write_fixture
@@ -240,6 +241,39 @@ def test_evaluate_counts_impossible_combinations_in_a_release(agency, tmp_path):
     report = yaml.safe_load((tmp_path / "e.json").read_text())
     assert report["privacy"]["impossible_combinations"] == {"0: age 0-14, marital married divorced": 7}
     assert "7 rows have a combination it calls impossible" in report["summary"][-1]
+
+
+def test_evaluate_reports_the_sdnist_kmarginal_score_on_the_numbers_themselves(agency, tmp_path):
+    data, _ = agency
+    # A "release" that is the real table itself, coded as fit writes it (ages in years).
+    real = agency_cases().drop(columns="caseRef")
+    real["marital"] = real["marital"].replace("-9", "")
+    valued = CODEBOOK.replace("bins: [0, 15, 18, 25, 35, 50, 99]}",
+                              "bins: [0, 15, 18, 25, 35, 50, 99], release: value}")
+
+    def evaluated(cases: pd.DataFrame, name: str) -> dict:
+        folder = tmp_path / name
+        folder.mkdir()
+        _write(folder / "cases.csv", cases.assign(caseId=range(1, len(cases) + 1))[
+            ["caseId", *cases]])
+        (folder / "codebook.yaml").write_text(valued)
+        result = _run("synth", "evaluate", "--real", data, "--release", folder, "--out",
+                      tmp_path / f"{name}.html", "--k", 5, "--no-sdmetrics")
+        assert result.exit_code == 0, result.output
+        assert KMARGINAL in (tmp_path / f"{name}.html").read_text()
+        return yaml.safe_load((tmp_path / f"{name}.json").read_text())["fidelity"]
+
+    assert evaluated(real, "same")[KMARGINAL] == pytest.approx(1000)
+    rng = np.random.default_rng(0)
+    shuffled = real.assign(exploitation=rng.permutation(real["exploitation"].to_numpy()))
+    assert evaluated(shuffled, "shuffled")[KMARGINAL] < 990
+    # Every age moved to the bottom of its codebook bin: the same bins (2-way score 1), but
+    # SDNist scores the years themselves, in 20 percentile bins of the real ages.
+    lowest = real.assign(age=real["age"].astype(int).map(
+        lambda a: next(str(low) for low in (50, 35, 25, 18, 15, 0) if a >= low)))
+    moved = evaluated(lowest, "lowest")
+    assert moved["marginal_scores"]["2-way"] == pytest.approx(1.0)
+    assert moved[KMARGINAL] < 990
 
 
 def test_the_release_check_counts_impossible_rows_on_the_written_files(agency):

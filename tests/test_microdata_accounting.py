@@ -31,3 +31,39 @@ def test_budget_records_every_measurement_and_refuses_to_overspend():
     assert budget.spent == pytest.approx(budget.rho)
     with pytest.raises(ValueError, match="overspend"):
         budget.measure("three", np.zeros(3), budget.rho / 10, rng)
+
+
+def test_exponential_mechanism_costs_epsilon_squared_over_8_and_is_recorded():
+    budget = Budget(1.0, 1e-6)
+    chosen = budget.select("choice", np.array([0.0, 5.0, 1.0]), 0.1, np.random.default_rng(0))
+    assert chosen in (0, 1, 2)
+    entry = budget.ledger[-1]
+    assert (entry.rho, entry.cells, entry.mechanism) == (pytest.approx(0.1 ** 2 / 8), 3,
+                                                         "exponential")
+    with pytest.raises(ValueError, match="overspend"):
+        budget.select("too much", np.zeros(2), 10.0, np.random.default_rng(0))
+
+
+def test_a_round_is_a_choice_with_the_measurement_of_the_table_it_chose():
+    budget = Budget(1.0, 1e-6)
+    rng = np.random.default_rng(0)
+    budget.measure("one-way A", np.zeros(3), budget.rho / 4, rng)
+    budget.select("choice of the next table among 2", np.array([0.0, 1.0]), 0.1, rng)
+    _, sigma = budget.measure("2-way A x B", np.zeros(6), budget.rho / 4, rng)
+    summary = budget.summary()
+    assert summary["rounds"] == [{"round": 1, "table": "2-way A x B", "among": 2,
+                                  "choice_rho": pytest.approx(0.1 ** 2 / 8),
+                                  "rho": budget.rho / 4, "sigma": sigma, "cells": 6}]
+    assert [m["round"] for m in summary["measurements"]] == [None, 1, 1]
+
+
+def test_exponential_mechanism_draws_from_its_distribution():
+    # P(i) is proportional to exp(epsilon q_i / (2 sensitivity)): with q = (0, 2), epsilon 1
+    # and sensitivity 1, the second table is chosen with probability e / (1 + e) = 0.731.
+    budget = Budget(1e6, 1e-6)
+    rng = np.random.default_rng(1)
+    picks = [budget.select("c", np.array([0.0, 2.0]), 1.0, rng) for _ in range(4000)]
+    assert np.mean(picks) == pytest.approx(math.e / (1 + math.e), abs=0.025)
+    halved = [budget.select("c", np.array([0.0, 2.0]), 1.0, rng, sensitivity=2.0)
+              for _ in range(4000)]
+    assert np.mean(halved) == pytest.approx(math.exp(0.5) / (1 + math.exp(0.5)), abs=0.025)

@@ -10,6 +10,7 @@ from tipkit.synth.evaluate.evaluation import mean_score
 from tipkit.synth.microdata.fixtures import CANARIES, FIXTURE_COLUMNS, write_fixture
 from tipkit.synth.release.guarantees import class_sizes, rare_combinations, smallest_class
 from tipkit.synth.release.folder import read_release
+from tipkit.synth.release.manifest import read_manifest
 from tipkit.cli import main
 
 QI = ["gender", "ageBroad", "citizenship", "CountryOfExploitation", "yearOfRegistration"]
@@ -102,11 +103,35 @@ def test_ids_are_fresh_and_metadata_loads_in_sdv(plain_release):
 
 
 def test_private_data_card_states_budget_mechanism_and_every_measurement(private_release):
+    from tipkit.synth.microdata.accounting import cdp_rho
+
     card = (private_release / "datacard.md").read_text()
     assert "(4, 1e-06)-differential privacy" in card
-    assert "zero-concentrated" in card
-    assert "| one-way citizenship |" in card and "| 2-way gender x ageBroad |" in card
-    assert "| 3-way " in card
+    assert "zero-concentrated" in card and "exponential mechanism" in card
+    rows = [line.strip("| ").split(" | ") for line in card.splitlines()
+            if line.startswith("| ") and not line.startswith(("| measurement", "| round"))]
+    before = [r for r in rows if len(r) == 4]
+    rounds = [r for r in rows if len(r) == 6]
+    assert "one-way citizenship" in [r[0] for r in before]
+    # Every table after the one-way ones was chosen in a numbered round, among open tables.
+    assert [int(r[0]) for r in rounds] == list(range(1, len(rounds) + 1))
+    assert rounds and all(r[1].startswith(("2-way ", "3-way ")) and int(r[2]) >= 1
+                          for r in rounds)
+    # The listed budgets add up to the whole budget: nothing is spent off the card.
+    spent = sum(float(r[1]) for r in before) + sum(float(r[3]) + float(r[4]) for r in rounds)
+    assert spent == pytest.approx(cdp_rho(4, 1e-6), rel=1e-3)
+    # release.json records the same rounds the card prints.
+    dp = read_manifest(private_release).promised.differential_privacy
+    assert [(r["round"], r["table"]) for r in dp["rounds"]] == [(int(r[0]), r[1]) for r in rounds]
+    assert sum(m["rho"] for m in dp["measurements"]) == pytest.approx(dp["rho_spent"])
+
+
+def test_private_release_is_repeatable(private_release, cases_csv, tmp_path):
+    again = tmp_path / "again"
+    assert _run("synth", "fit", "--data", cases_csv, "--k", 11, "--epsilon", 4, "--delta",
+                "1e-6", "--seed", 7, "--out", again).exit_code == 0
+    for name in ("cases.csv", "datacard.md"):
+        assert (again / name).read_bytes() == (private_release / name).read_bytes()
 
 
 def test_private_release_only_uses_public_values(private_release):

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 _BUILTIN = ("ctdc-global-dataset", "ctdc-global-synthetic")  # read as CTDC files, flags merged
+KMARGINAL = "SDNist 2-way k-marginal score (0-1000)"
 
 
 def _joint_codes(real: pd.DataFrame, synthetic: pd.DataFrame, columns):
@@ -148,22 +149,58 @@ def judged_by(release_path, k: int | None, quasi_identifiers, codebook_path=None
             given or shipped_codebook(release, made))
 
 
+def _ctdc(codebook) -> bool:
+    """A CTDC format's built-in codebook (as built in, or shipped unchanged in a release)."""
+    from tipkit.synth.microdata.codebook import builtin_codebook
+
+    return codebook.name in _BUILTIN and codebook.text == builtin_codebook(codebook.name).text
+
+
 def _read_real(path, columns, codebook):
     """Real records coded as the release was: through its codebook (values outside a list read
     as "Other", not refused: this is a measurement), or as CTDC files when it is a built-in one."""
-    from tipkit.synth.microdata.codebook import builtin_codebook
     from tipkit.synth.microdata.readers import read_cases
     from tipkit.errors import UserError
 
-    builtin = codebook is not None and codebook.name in _BUILTIN and \
-        codebook.text == builtin_codebook(codebook.name).text
-    if codebook is None or builtin:
+    if codebook is None or _ctdc(codebook):
         real = read_cases(path).table
         absent = [c for c in columns if c not in real.columns]
         if absent:
             raise UserError(f"{path} has no column {absent[0]!r} of the release")
         return real[columns]
     return read_cases(path, columns, codebook=codebook, strict=False).table
+
+
+def kmarginal(real_path, real: pd.DataFrame, written: pd.DataFrame, synthetic: pd.DataFrame,
+              codebook) -> float:
+    """SDNist's 2-way k-marginal score (0-1000) of the release on its columns. A number column
+    of a user's codebook whose release holds numbers (release: value, or no bins) is scored as
+    SDNist scores numbers: in 20 percentile bins of the real numbers, read from the real file
+    (anything not a number in range, such as a missing code, is SDNist's N); every other column
+    as coded (`real`, `synthetic`: a number released as its bin, as its bin)."""
+    from tipkit.synth.evaluate.kmarginal import NA, kmarginal_score
+    from tipkit.synth.microdata.readers import read_text
+
+    columns = list(written.columns)
+    numbers = [c for c in columns if codebook is not None and not _ctdc(codebook)
+               and c in codebook.columns and codebook.column(c).kind == "number"
+               and not (codebook.column(c).bins and codebook.column(c).release == "bin")]
+    real_scored, synthetic_scored = real[columns].copy(), synthetic[columns].copy()
+    raw = (read_text(Path(real_path)).rename(columns=codebook.aliases())
+           if any(codebook.column(c).bins for c in numbers) else None)
+    for name in numbers:
+        column = codebook.column(name)
+        source = raw[name] if column.bins else real[name]
+        real_scored[name] = _numbers_or_na(source, column.range, NA).to_numpy()
+        synthetic_scored[name] = _numbers_or_na(written[name], column.range, NA).to_numpy()
+    return kmarginal_score(real_scored, synthetic_scored, columns, numeric=numbers)
+
+
+def _numbers_or_na(values: pd.Series, bounds, na: str) -> pd.Series:
+    """Whole numbers inside `bounds` as text; anything else as `na`."""
+    numbers = pd.to_numeric(values.astype(str).str.strip(), errors="coerce")
+    inside = numbers.between(*bounds) & (numbers % 1 == 0)
+    return numbers.where(inside).map(lambda v: na if pd.isna(v) else str(int(v)))
 
 
 def evaluate_release(real_path, release_path, k: int | None = None, quasi_identifiers=None,
@@ -206,6 +243,7 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
                 if r <= len(columns)}
     per_column = {c[0]: s for c, s in marginal_scores(real, synthetic, columns, 1).items()}
     pairs = {f"{a} x {b}": s for (a, b), s in marginal_scores(real, synthetic, columns, 2).items()}
+    sdnist = kmarginal(real_path, real, cases[columns], synthetic, codebook)
 
     uniques = unique_records(real, qi)
     reappear = len(uniques.merge(synthetic[qi].drop_duplicates(), how="inner"))
@@ -239,8 +277,8 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
     result = {
         "real": str(real_path), "release": str(release_path), "columns": columns,
         "codebook": codebook.record() if codebook else None,
-        "fidelity": {"marginal_scores": fidelity, "one_way_by_column": per_column,
-                     "two_way_by_pair": pairs},
+        "fidelity": {"marginal_scores": fidelity, KMARGINAL: sdnist,
+                     "one_way_by_column": per_column, "two_way_by_pair": pairs},
         "privacy": privacy, "cost_of_protection": cost,
     }
     if sdmetrics:
@@ -261,7 +299,8 @@ def plain_summary(result: dict) -> list[str]:
         f"Counts of single columns in the release match the real records to "
         f"{100 * f['1-way']:.1f}%, counts of pairs of columns to {100 * f.get('2-way', 1):.1f}%, "
         f"and of three columns together to {100 * f.get('3-way', 1):.1f}% "
-        "(100% would be identical tables).",
+        "(100% would be identical tables). "
+        f"{KMARGINAL}: {result['fidelity'][KMARGINAL]:.1f}.",
         f"Every group of people who share {', '.join(p['quasi_identifiers'])} in the release "
         f"has at least {p['smallest_class']} members"
         + (f" (the required minimum is {p['k']})." if p['smallest_class'] >= p['k'] else

@@ -10,6 +10,21 @@ from tipkit.synth.microdata.codebook import DEFAULT_YEARS, SHIPPED
 from tipkit.synth.release.schema import CASE_ID, LEG_COLUMNS, LEG_QUASI_IDENTIFIERS, OTHER
 
 
+_METHOD = (
+    "- Method: the one-, two- and three-way tables of the case records were measured; "
+    "candidate rows were drawn from the pairwise structure of those tables, weighted by "
+    "iterative proportional fitting so that their tables match the measured ones, and every "
+    "combination that would occur fewer than k times was dropped and the rest recalibrated. "
+    "No row is copied from the input: rows are generated, ids are new.")
+_PRIVATE_METHOD = (
+    "- Method: noisy tables of the case records were measured (which ones, chosen round by "
+    "round: see the budget below); a model, weights on candidate rows, was fitted to them by "
+    "maximum likelihood; every combination that would occur fewer than k times was dropped "
+    "and the rest recalibrated to the model's tables, then whole counts were moved between "
+    "rows where that brought the release closer to them. No row is copied from the input: "
+    "rows are generated, ids are new.")
+
+
 def datacard(fitted, made) -> str:
     """Markdown for `datacard.md` of a FittedRelease: how it was made and what it promises as
     its release.json (`made`, a manifest.Manifest) states them."""
@@ -25,11 +40,7 @@ def datacard(fitted, made) -> str:
         f"- Released: {len(fitted.cases)} synthetic cases, columns {', '.join(columns)}; "
         f"{fitted.profiles} distinct rows.",
         f"- Engine: `{s.engine}`. Seed: {s.seed}. Command: `{made.command}`.",
-        "- Method: the one-, two- and three-way tables of the case records were measured; "
-        "candidate rows were drawn from the pairwise structure of those tables, weighted by "
-        "iterative proportional fitting so that their tables match the measured ones, and every "
-        "combination that would occur fewer than k times was dropped and the rest recalibrated. "
-        "No row is copied from the input: rows are generated, ids are new.",
+        _PRIVATE_METHOD if private else _METHOD,
         "- Values that no release could show k times were generalised to "
         f"\"{OTHER}\"" + (":" if fitted.generalised else "."),
     ]
@@ -69,7 +80,7 @@ def datacard(fitted, made) -> str:
             f"{s.k} legs; leg ids are new (1..m) and every leg belongs to a released case.",
         ]
     if private:
-        b = fitted.budget
+        b = made.promised.differential_privacy
         lines += [
             f"- ({b['epsilon']:g}, {b['delta']:g})-differential privacy for the whole release: "
             f"{b['mechanism']}, rho = {b['rho']:.5f} (spent {b['rho_spent']:.5f}). "
@@ -82,15 +93,7 @@ def datacard(fitted, made) -> str:
             lines.append("- Neighbouring inputs differ by one case together with all its journey "
                          "legs: each case is one row of every measured table, so every table "
                          "keeps sensitivity 1.")
-        lines += [
-            "",
-            "### Budget split (every measurement)",
-            "",
-            "| measurement | rho | noise sigma | cells |",
-            "|---|---|---|---|",
-        ]
-        lines += [f"| {m['measurement']} | {m['rho']:.6f} | {m['sigma']:.2f} | {m['cells']} |"
-                  for m in b["measurements"]]
+        lines += _budget_lines(b)
     else:
         lines += [
             "- No released row has the quasi-identifier values of a record that is unique on "
@@ -119,6 +122,38 @@ def datacard(fitted, made) -> str:
                      "whose legs differ in the input is not reproduced leg by leg.")
     lines.append("")
     return "\n".join(lines)
+
+
+def _budget_lines(b: dict) -> list[str]:
+    """How the budget was spent, as release.json records it: the measurements outside the
+    rounds (the one-way tables), then every round's choice and measurement."""
+    before = [m for m in b["measurements"] if m.get("round") is None]
+    lines = [
+        "- How the budget was spent: first the one-way table of every column; then, round "
+        "by round, the exponential mechanism chose the table the model fitted worst (less "
+        "the noise its measurement would carry) among those still open, and the Gaussian "
+        "mechanism measured it, until the budget was spent (AIM, McKenna et al. 2022). "
+        f"{len(b['rounds'])} rounds; every measurement and every choice is listed below with "
+        "its rho, and they add up to the rho spent.",
+        "",
+        "### Measurements before the rounds",
+        "",
+        "| measurement | rho | noise sigma | cells |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {m['measurement']} | {m['rho']:.6f} | {m['sigma']:.2f} | {m['cells']} |"
+              for m in before]
+    lines += [
+        "",
+        "### Selection rounds (the table chosen, and its measurement)",
+        "",
+        "| round | table chosen | among | rho of the choice | rho of the measurement "
+        "| noise sigma |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [f"| {r['round']} | {r['table']} | {r['among']} | {r['choice_rho']:.6f} | "
+              f"{r['rho']:.6f} | {r['sigma']:.2f} |" for r in b["rounds"]]
+    return lines
 
 
 def _public_lists(fitted, years) -> str:

@@ -13,7 +13,7 @@ from tipkit.synth.microdata.codebook import Codebook
 from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.schema import LEG_COUNT, LEG_COUNTS, LEG_DOMAINS, MISSING, OTHER
 
-__all__ = ["Domain", "listed_values", "public_domain", "data_domain"]
+__all__ = ["listed_values", "public_domain", "data_domain"]
 
 
 def listed_values(codebook: Codebook, columns, journey_columns=()) -> dict[str, tuple | None]:

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tipkit.synth.microdata import journeys, marginals as model
+from tipkit.synth.microdata import journeys, marginals as model, refine, selection
 from tipkit.synth.microdata.accounting import Budget, gaussian_sigma
 from tipkit.synth.microdata.codebook import (DEFAULT_YEARS, GLOBAL_SYNTHETIC_CODEBOOK, SHIPPED,
                                              Codebook, builtin_codebook)
@@ -35,8 +35,7 @@ from tipkit.synth.release.schema import CASE_ID, OTHER
 from tipkit.errors import UserError
 
 ENGINES = ("marginals", "sdv-copula", "sdv-ctgan")
-ONE_WAY_SHARE = 0.1  # of rho, for the one-way tables that decide which values are kept
-SUPPORT_DRAWS = 200_000  # candidate profiles drawn from the private pairwise model
+SUPPORT_DRAWS = 200_000  # candidate profiles drawn from the exact pairwise tables
 MAX_TRIPLE_CELLS = 200_000  # larger three-way tables are left to the pairwise fit
 SWEEPS = 60
 MAX_TRIPLE_COLUMNS = 12  # beyond, hundreds of triples: the pairs carry the structure
@@ -165,11 +164,11 @@ def refuse_swamping_noise(settings: FitSettings, rows: int, columns: int) -> Non
     3 sigma reaches the number of records no value can stand out, every one reads as Other and
     the released size is noise (at 1e-4 on 500 records: 37 million rows). The number of records
     is known to the data holder who runs this; the refusal releases nothing."""
-    one_way_rho = ONE_WAY_SHARE * Budget(settings.epsilon, settings.delta).rho / columns
+    one_way_rho = selection.ONE_WAY_SHARE * Budget(settings.epsilon, settings.delta).rho / columns
     sigma = gaussian_sigma(one_way_rho)
     if 3 * sigma >= rows:
         # rho = epsilon_needed's zCDP budget; epsilon = rho + 2 sqrt(rho ln(1/delta)) suffices
-        rho = columns * 9 / (2 * rows ** 2 * ONE_WAY_SHARE) * 1.01
+        rho = columns * 9 / (2 * rows ** 2 * selection.ONE_WAY_SHARE) * 1.01
         enough = rho + 2 * math.sqrt(rho * math.log(1 / settings.delta))
         raise UserError(f"--epsilon {settings.epsilon:g} adds noise with a standard deviation "
                         f"of {sigma:,.0f} to each count, swamping the {rows:,} records: every "
@@ -196,35 +195,6 @@ def measured_tables(columns, cdomain: Domain, with_legs: bool = False) -> list[t
                    if len(t) == 2 and set(t) & set(journey)]
         tables += [t for t in model.workload(journey, 3, MAX_TRIPLE_CELLS, cdomain) if len(t) == 3]
     return tables
-
-
-def measure_private(codes, domain, settings, budget: Budget, rng, with_legs: bool = False):
-    """The only data access of a DP release: noisy one-way tables (to choose the kept values),
-    then noisy tables of every pair of columns over the kept values."""
-    d = len(domain.columns)
-    one_rho = ONE_WAY_SHARE * budget.rho / d
-    one_way, sigma1 = {}, 0.0
-    for name in domain.columns:
-        one_way[name], sigma1 = budget.measure(
-            f"one-way {name}", model.marginal(codes, domain, (name,)), one_rho, rng)
-    # A value kept must plausibly reach k rows; below 3 sigma it is mostly noise.
-    cdomain, maps = model.compress(domain, one_way, max(settings.k, 3 * sigma1))
-    if with_legs:  # post-processing of the noisy one-way table
-        maps = journeys.recode_leg_counts(domain, cdomain, maps)
-    ccodes = model.recode(codes, maps)
-    measurements = [
-        model.Measurement((name,), np.bincount(maps[j], weights=one_way[name],
-                                               minlength=cdomain.size(name)), sigma1)
-        for j, name in enumerate(domain.columns)
-    ]
-    # Every pair and (for a handful of columns) every triple, the budget split evenly.
-    tables = [t for t in measured_tables(domain.columns, cdomain, with_legs) if len(t) > 1]
-    pair_rho = (budget.rho - budget.spent) / max(len(tables), 1)
-    for pair in tables:
-        noisy, sigma = budget.measure(f"{len(pair)}-way {' x '.join(pair)}",
-                                      model.marginal(ccodes, cdomain, pair), pair_rho, rng)
-        measurements.append(model.Measurement(pair, noisy, sigma))
-    return cdomain, maps, measurements
 
 
 def _sdv_candidates(table: pd.DataFrame, engine: str, rows: int, seed: int) -> pd.DataFrame:
@@ -299,6 +269,9 @@ class Candidates:
     maps: list
     codes: np.ndarray | None = None  # the input over `full_domain` (non-private only)
     excluded: int = 0  # candidates dropped as carrying a unique input record's quasi-identifiers
+    # Under DP: every noisy measurement, in the order taken (`measurements` are then the model's
+    # own tables, which the release is fitted to).
+    noisy: list = field(default_factory=list)
 
     def keep(self, allowed: np.ndarray) -> None:
         self.support, self.weights = self.support[allowed], self.weights[allowed]
@@ -321,11 +294,12 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     budget = Budget(settings.epsilon, settings.delta) if settings.private else None
     if settings.private:
         refuse_swamping_noise(settings, len(table), len(data.columns))
-        found = _private_candidates(data, lists, settings, budget, noise_rng, support_rng, with_legs)
+        found = _private_candidates(data, lists, settings, codebook, budget, noise_rng,
+                                    support_rng, with_legs)
     else:
-        found = _exact_candidates(data, lists, records, settings, quasi_identifiers, support_rng,
-                                  sdv_seed, with_legs)
-    found.keep(possible_rows(found, codebook))
+        found = _exact_candidates(data, lists, records, settings, codebook, quasi_identifiers,
+                                  support_rng, sdv_seed, with_legs)
+    found.keep(possible_rows(found.support, found.domain, found.full_domain, found.maps, codebook))
     if with_legs:
         tables = journeys.k_tables(quasi_identifiers, columns, settings.reporting_length)
     else:
@@ -337,7 +311,7 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     return FittedRelease(
         cases=cases, settings=settings, quasi_identifiers=quasi_identifiers, domain=found.domain,
         profiles=len(support), input_rows=len(table), source_format=records.source_format,
-        measured=[m.columns for m in found.measurements],
+        measured=[m.columns for m in (found.noisy if settings.private else found.measurements)],
         budget=budget.summary() if budget else None,
         generalised={} if settings.private else _generalised(table, found),
         out_of_domain=records.out_of_domain,
@@ -367,37 +341,47 @@ def _refuse_impossible_records(table: pd.DataFrame, codebook: Codebook) -> None:
                             f"(impossible[{rule}]: {text}): fix the data or the codebook")
 
 
-def _private_candidates(data, lists, settings, budget, noise_rng, support_rng,
+def _private_candidates(data, lists, settings, codebook, budget, noise_rng, support_rng,
                         with_legs) -> Candidates:
-    """Candidates from noisy tables alone: the public domain, the private measurements (the only
-    data access), and rows drawn from their pairwise structure; the size is a noisy count."""
+    """Candidates from noisy tables alone: the public domain, and the private model of
+    tipkit.synth.microdata.selection (the only data access: noisy one-way tables, then tables
+    chosen round by round), whose support never holds a row the codebook calls impossible (nor,
+    with journeys, one that describes no journey). The candidates are fitted to the model's own
+    tables from here on (post-processing); the size is the model's noisy total."""
     domain = public_domain(tuple(data.columns), lists)
     if with_legs:
         domain = journeys.with_no_legs(domain)
-    codes = domain.encode(data)
-    cdomain, maps, measurements = measure_private(
-        codes, domain, settings, budget, np.random.default_rng(noise_rng), with_legs)
-    floor = 2 * max(m.sigma for m in measurements)
-    draws = model.pairwise_sample(cdomain, measurements, SUPPORT_DRAWS,
-                                  np.random.default_rng(support_rng), floor=floor)
-    support, weights = _distinct(draws)
-    # The released size is itself private: the total of the least noisy one-way table.
-    smallest = min(measurements[: len(data.columns)], key=lambda m: m.counts.size)
-    rows = max(int(round(smallest.counts.sum())), settings.k)
-    found = Candidates(cdomain, support, weights, measurements, rows, domain, maps)
-    if with_legs:  # post-processing: only candidates that describe a journey
-        found.keep(journeys.consistent(found.support, cdomain))
-    return found
+
+    def admissible(support, kept: Domain, maps) -> np.ndarray:
+        allowed = possible_rows(support, kept, domain, maps, codebook)
+        if with_legs:
+            allowed &= journeys.consistent(support, kept)
+        return allowed
+
+    private = selection.private_model(
+        domain.encode(data), domain, settings.k, budget, np.random.default_rng(noise_rng),
+        np.random.default_rng(support_rng),
+        # The rounds choose among the tables a release without DP measures.
+        lambda kept: measured_tables(tuple(data.columns), kept, with_legs),
+        ordered=binned_columns(codebook, data.columns),
+        adjust_maps=(lambda kept, maps: journeys.recode_leg_counts(domain, kept, maps))
+        if with_legs else None,
+        admissible=admissible,
+        forbidden=lambda kept, maps: impossible_cells(kept, domain, maps, codebook))
+    rows = max(int(round(private.total)), settings.k)
+    return Candidates(private.domain, private.support, private.weights, private.tables(), rows,
+                      domain, private.maps, noisy=private.measurements)
 
 
-def _exact_candidates(data, lists, records, settings, quasi_identifiers, support_rng, sdv_seed,
-                      with_legs) -> Candidates:
+def _exact_candidates(data, lists, records, settings, codebook, quasi_identifiers, support_rng,
+                      sdv_seed, with_legs) -> Candidates:
     """Candidates from the exact tables of the records (or an SDV synthesizer), without any
     row carrying the quasi-identifiers of a record unique on them in the input."""
     domain = data_domain(data, lists)
     codes = domain.encode(data)
     one_way = {c: model.marginal(codes, domain, (c,)) for c in data.columns}
-    cdomain, maps = model.compress(domain, one_way, settings.k)
+    cdomain, maps = model.compress(domain, one_way, settings.k,
+                                   binned_columns(codebook, data.columns))
     if with_legs:
         maps = journeys.recode_leg_counts(domain, cdomain, maps)
     ccodes = model.recode(codes, maps)
@@ -429,30 +413,59 @@ def _exact_candidates(data, lists, records, settings, quasi_identifiers, support
     return found
 
 
-def possible_rows(found: Candidates, codebook: Codebook) -> np.ndarray:
-    """Candidate rows with none of the codebook's impossible combinations (post-processing of
-    public rules). "Other" counts as impossible when every value merged into it is."""
-    keep = np.ones(len(found.support), dtype=bool)
+def binned_columns(codebook: Codebook, columns) -> tuple[str, ...]:
+    """The columns that hold the bins of a number: there a bin too rare to release joins its
+    nearest kept bin rather than "Other", so that the column stays a number."""
+    return tuple(c for c in columns if c in codebook.columns and codebook.column(c).bins)
+
+
+def _bad_values(rule, domain: Domain, full_domain: Domain, maps) -> dict[str, np.ndarray]:
+    """Per column of an impossible combination, which values of `domain` (merged from
+    `full_domain` by `maps`) it names. "Other" counts when every value merged into it does."""
+    bad = {}
+    for name, values in rule.values.items():
+        j = domain.columns.index(name)
+        bad[name] = np.array([v in values for v in domain.values[j]], dtype=bool)
+        if OTHER in domain.values[j]:
+            other = domain.values[j].index(OTHER)
+            merged = {v for i, v in enumerate(full_domain.values[j])
+                      if maps[j][i] == other and v != OTHER}
+            bad[name][other] = bool(merged) and merged <= values
+    return bad
+
+
+def possible_rows(support: np.ndarray, domain: Domain, full_domain: Domain, maps,
+                  codebook: Codebook) -> np.ndarray:
+    """Rows of `support` (codes over `domain`, merged from `full_domain` by `maps`) with none of
+    the codebook's impossible combinations (post-processing of public rules)."""
+    keep = np.ones(len(support), dtype=bool)
     for rule in codebook.impossible:
-        if not set(rule.values) <= set(found.domain.columns):
+        if not set(rule.values) <= set(domain.columns):
             continue
-        hit = np.ones(len(found.support), dtype=bool)
-        for name, values in rule.values.items():
-            j = found.domain.columns.index(name)
-            bad = np.array([v in values for v in found.domain.values[j]], dtype=bool)
-            if OTHER in found.domain.values[j]:
-                other = found.domain.values[j].index(OTHER)
-                merged = {v for i, v in enumerate(found.full_domain.values[j])
-                          if found.maps[j][i] == other and v != OTHER}
-                bad[other] = bool(merged) and merged <= values
-            hit &= bad[found.support[:, j]]
+        hit = np.ones(len(support), dtype=bool)
+        for name, bad in _bad_values(rule, domain, full_domain, maps).items():
+            hit &= bad[support[:, domain.columns.index(name)]]
         keep &= ~hit
     return keep
 
 
+def impossible_cells(domain: Domain, full_domain: Domain, maps, codebook: Codebook) -> list:
+    """The codebook's impossible combinations of two columns as (the pair in `domain`'s order,
+    a mask of its cells), for drawing candidate rows around them (public rules only)."""
+    cells = []
+    for rule in codebook.impossible:
+        if len(rule.values) != 2 or not set(rule.values) <= set(domain.columns):
+            continue
+        pair = tuple(c for c in domain.columns if c in rule.values)
+        bad = _bad_values(rule, domain, full_domain, maps)
+        cells.append((pair, np.outer(bad[pair[0]], bad[pair[1]])))
+    return cells
+
+
 def _calibrate(found: Candidates, settings: FitSettings, tables, input_rows: int):
-    """Weights fitted to the measured tables, then every cell of `tables` at least k rows:
-    the released profiles and their whole counts."""
+    """Weights fitted to the measured tables (under DP the model already is), then every cell of
+    `tables` at least k rows, and under DP whole counts moved between rows where that brings the
+    release closer to the model's tables: the released profiles and their whole counts."""
     too_large = UserError(f"no profile can be released {settings.k} times: k={settings.k} is too "
                           f"large for {input_rows} records (lower --k or release fewer columns)")
     if len(found.support) == 0:
@@ -460,11 +473,16 @@ def _calibrate(found: Candidates, settings: FitSettings, tables, input_rows: int
     # IPF ends each sweep on the table it fits last: the one-way tables, then the pairs, are
     # fitted last so the fewest rows are lost on them when small cells are dropped.
     found.measurements = sorted(found.measurements, key=lambda m: -len(m.columns))
-    weights = model.ipf(found.support, found.weights, found.domain, found.measurements, SWEEPS)
+    weights = found.weights
+    if not settings.private:
+        weights = model.ipf(found.support, weights, found.domain, found.measurements, SWEEPS)
     support, counts = model.k_support(found.support, weights, found.domain, found.measurements,
                                       found.rows, settings.k, tables)
     if len(support) == 0:
         raise too_large
+    if settings.private:
+        support, counts = refine.refined(found.support, weights, support, counts, found.domain,
+                                         found.measurements, tables, settings.k)
     return support, counts
 
 
@@ -504,7 +522,7 @@ def _noisy_other(found: Candidates, out_of_domain) -> dict[str, tuple[float, flo
     """Under DP, for each column with values read as "Other": the noisy count of its measured
     "Other" cell and the noise sigma (post-processing: no exact count of the input is told)."""
     noisy = {}
-    for m in found.measurements:
+    for m in found.noisy:
         if len(m.columns) == 1 and m.columns[0] in out_of_domain:
             values = found.domain.values[found.domain.columns.index(m.columns[0])]
             count = float(m.counts[values.index(OTHER)]) if OTHER in values else 0.0
@@ -614,7 +632,8 @@ def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
                  "legs": with_legs,
                  "input_format": fitted.source_format})
     budget = ({key: fitted.budget[key] for key in ("epsilon", "delta", "rho", "rho_spent",
-                                                   "mechanism")} if fitted.budget else None)
+                                                   "mechanism", "measurements", "rounds")}
+              if fitted.budget else None)
     promised = mf.Promised(
         k=s.k, quasi_identifiers=tuple(qis),
         leg_quasi_identifiers=leg_quasi_identifiers(qis) if with_legs else None,

@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 
 from tipkit.synth.release.domain import Domain
-from tipkit.synth.release.schema import OTHER
+from tipkit.synth.release.schema import MISSING, OTHER
 
 
 @dataclass
@@ -51,17 +51,28 @@ def marginal(codes: np.ndarray, domain: Domain, columns, weights=None) -> np.nda
     return np.bincount(cells(codes, domain, columns), weights=weights, minlength=size).astype(float)
 
 
-def compress(domain: Domain, one_way: dict[str, np.ndarray], threshold: float):
+def compress(domain: Domain, one_way: dict[str, np.ndarray], threshold: float, ordered=()):
     """Merge each column's values counted below `threshold` into "Other" (they could not be
-    released k times anyway). Returns the smaller domain and, per column, old code -> new code."""
+    released k times anyway); in an `ordered` column (the bins of a number) a rare bin joins the
+    nearest kept bin instead, so that it stays a number (blank and "Other" are merged as in any
+    column). Returns the smaller domain and, per column, old code -> new code."""
     values, maps = [], []
     for name, old in zip(domain.columns, domain.values):
         counts = one_way[name]
         keep = [i for i, v in enumerate(old) if counts[i] >= threshold and v != OTHER]
-        merged = [i for i in range(len(old)) if i not in keep]
+        numbers = [i for i, v in enumerate(old) if v not in (OTHER, MISSING)] \
+            if name in ordered else []
+        kept_numbers = [i for i in keep if i in numbers]
+        if not kept_numbers:
+            numbers = []
+        merged = [i for i in range(len(old)) if i not in keep and i not in numbers]
         new = tuple(old[i] for i in keep) + ((OTHER,) if merged else ())
         mapping = np.full(len(old), len(new) - 1, dtype=np.int64)
         mapping[keep] = np.arange(len(keep))
+        for i in set(numbers) - set(keep):
+            # The nearest kept bin in the column's order (the lower one on a tie).
+            nearest = min(kept_numbers, key=lambda j: (abs(j - i), j))
+            mapping[i] = keep.index(nearest)
         values.append(new)
         maps.append(mapping)
     return Domain(domain.columns, tuple(values)), maps

@@ -76,7 +76,9 @@ class Promised:
     published_figures_hold: bool | None
     # no record unique on the quasi-identifiers in the input reappears (None: made from no records)
     input_uniques_excluded: bool | None
-    differential_privacy: dict | None = None  # epsilon, delta, rho, rho_spent, mechanism
+    # epsilon, delta, rho, rho_spent, mechanism; every measurement and choice in the order made
+    # (measurements) and the selection rounds: table chosen, among how many, rho, sigma (rounds)
+    differential_privacy: dict | None = None
     # rows with a combination the codebook calls impossible: 0 (None: no codebook declares any)
     impossible_combinations: int | None = None
 
