@@ -1,5 +1,7 @@
 """What one run reports: the tally a replication keeps as it goes (counts and streaming wait
-summaries, never per-traveller records) and the key performance indicators computed from it."""
+summaries, never per-traveller records) and the key performance indicators computed from it.
+Identification, flag and referral KPIs are virtual-victim estimates (sim.model.virtual); the
+direct counts they replace are kept as `*_direct` columns of replications.csv."""
 
 from __future__ import annotations
 
@@ -11,6 +13,13 @@ from tipkit.sim.experiments.stats import WaitSummary
 
 GROUPS = ("woman", "man", "trans", "gender_unknown", "child", "adult", "age_unknown",
           "own_document", "forged_document", "not_own_document")
+# Each group in plain words, as a verdict names it ("per 100 women who crossed").
+GROUP_WORDS = {"woman": "women", "man": "men", "trans": "trans and gender non-conforming people",
+               "gender_unknown": "victims of unrecorded gender", "child": "children",
+               "adult": "adults", "age_unknown": "victims of unrecorded age",
+               "own_document": "victims with their own document",
+               "forged_document": "victims with a forged document",
+               "not_own_document": "victims with someone else's document"}
 
 
 @dataclass(frozen=True)
@@ -25,7 +34,7 @@ class KPI:
 KPIS = (
     KPI("identification_rate", "Victims identified (share of victims who crossed)", "share",
         True, "higher"),
-    *(KPI(f"identification_rate.{g}", f"  identified: {g.replace('_', ' ')}", "share", False,
+    *(KPI(f"identification_rate.{g}", f"  identified: {GROUP_WORDS[g]}", "share", False,
           "higher") for g in GROUPS),
     KPI("victims", "Victims who crossed", "count"),
     KPI("identified", "Victims identified", "count", False, "higher"),
@@ -56,7 +65,24 @@ KPIS = (
         "lower"),
     KPI("travellers", "Travellers", "count"),
 )
-KPI_BY_NAME = {k.name: k for k in KPIS}
+# What the virtual victims estimate (sim.model.virtual), also counted directly: the direct
+# counts go to replications.csv as `<kpi>_direct` (a group's as identification_rate_direct.woman),
+# to check the estimator against; summaries and comparisons use the estimates.
+VIRTUAL = ("identification_rate", *(f"identification_rate.{g}" for g in GROUPS), "identified",
+           "flag_ppv", "flags_per_10k", "false_referrals_per_10k", "missed_time_pressure",
+           "referrals")
+
+
+def direct_name(kpi: str) -> str:
+    """The replications.csv column of a virtual KPI's direct count."""
+    head, dot, group = kpi.partition(".")
+    return f"{head}_direct{dot}{group}"
+
+
+_BY_NAME = {k.name: k for k in KPIS}
+DIRECT_KPIS = tuple(KPI(direct_name(name), f"{_BY_NAME[name].label} (direct count)",
+                        _BY_NAME[name].form) for name in VIRTUAL)
+KPI_BY_NAME = {k.name: k for k in KPIS + DIRECT_KPIS}
 HEADLINE = tuple(k.name for k in KPIS if k.headline)
 
 
@@ -125,17 +151,21 @@ class Tally:
         self._bed_since = now
         self.beds_occupied += change
 
-    def finish(self, now: float, border) -> None:
-        """Close the books at the end of the run and compute the KPIs."""
+    def finish(self, now: float, border, virtual: dict[str, float]) -> None:
+        """Close the books at the end of the run and compute the KPIs: `virtual` holds the
+        virtual-victim estimates (empty when nobody was counted)."""
         self.bed_change(now, 0)
         s = border.scenario
         horizon = max(now - self.warmup, 1e-9)
         officers_busy = sum(o.busy for o in border.desks.officers)
-        self.kpis = replication_kpis(self, s, horizon, officers_busy, border.desks.duty_seconds)
+        direct = replication_kpis(self, s, horizon, officers_busy, border.desks.duty_seconds)
+        self.kpis = {**direct, **{direct_name(k): direct[k] for k in VIRTUAL},
+                     **{k: virtual.get(k, math.nan) for k in VIRTUAL}}
 
 
 def replication_kpis(t: Tally, s, horizon: float, officers_busy: float, duty_seconds: float
                      ) -> dict[str, float]:
+    """The KPIs as counted in this replication (before any virtual-victim estimate)."""
     def ratio(a, b, scale=1.0):
         return a / b * scale if b else math.nan
 
