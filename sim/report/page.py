@@ -14,7 +14,7 @@ import pandas as pd
 from tipkit import outputs
 from tipkit.sim.report import charts
 from tipkit.sim.report.charts import Chart, Series
-from tipkit.sim.model.kpis import KPI_BY_NAME
+from tipkit.sim.model.kpis import GROUP_WORDS, GROUPS, KPI_BY_NAME
 from tipkit.sim.experiments.results import ResultFolder, read_results
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.report.tables import format_value
@@ -322,6 +322,7 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
                     f"({html.escape(refused.name)}).")
     else:
         text.append("Shelters refused no referral in any option.")
+    text.append(METHOD_SENTENCE)
     if sensitivity is not None and not sensitivity.empty:
         half = sensitivity[sensitivity.training_effect_scale == 0.5]
         none = sensitivity[sensitivity.training_effect_scale == 0.0]
@@ -334,6 +335,14 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
                 f"{_signed100(half.iloc[0].ci_high)}); if it achieved nothing, "
                 f"{_signed100(none.iloc[0].difference)}.")
     return " ".join(text)
+
+
+METHOD_SENTENCE = (
+    "Identification, flags and referrals are estimated with <i>virtual victims</i> (conditional "
+    "Monte Carlo): at every screening of every traveller, the chance that a victim in their "
+    "place would have been flagged and identified, given the officer's training, the queue at "
+    "that moment and the channel, rather than a count of the few victims who crossed; the "
+    "direct counts are in replications.csv.")
 
 
 def _listing(names: list[str], most: int = 5) -> str:
@@ -425,6 +434,41 @@ def _options_table(options: list[Option], differences: dict, baseline: Option) -
             f"with 95% confidence intervals; referrals are per day.</p>")
 
 
+def _groups_html(options: list[Option], baseline: Option, differences: dict,
+                 most: int = 3) -> str:
+    """Identification by group of victims: the baseline's rate, and the options with the
+    largest overall gains against it, in points per 100 victims of each group."""
+    groups = [g for g in GROUPS if math.isfinite(baseline.mean(f"identification_rate.{g}"))]
+    if not groups:
+        return "<p>No group of victims crossed in these runs.</p>"
+
+    def gain(o: Option) -> float:
+        d = differences[o.name].set_index("kpi").difference.get("identification_rate")
+        return d if d is not None and math.isfinite(d) else -math.inf
+    shown = sorted((o for o in options if o.name in differences), key=gain, reverse=True)[:most]
+    head = (f"<th>Group of victims</th><th>{html.escape(baseline.name)} (baseline)</th>"
+            + "".join(f"<th>{html.escape(o.name)} against the baseline</th>" for o in shown))
+    body = []
+    for g in groups:
+        kpi = f"identification_rate.{g}"
+        lo, hi = baseline.interval(kpi)
+        ci = f" (95% CI {100 * lo:.1f} to {100 * hi:.1f})" if math.isfinite(lo) else ""
+        cells = [f"<td>{100 * baseline.mean(kpi):.1f} per 100 {html.escape(GROUP_WORDS[g])} "
+                 f"who crossed{ci}</td>"]
+        for o in shown:
+            row = differences[o.name].set_index("kpi").loc[kpi]
+            cells.append(f"<td>{html.escape(row.verdict)}</td>")
+        body.append(f"<tr><th>{html.escape(GROUP_WORDS[g].capitalize())}</th>"
+                    f"{''.join(cells)}</tr>")
+    more = (f"<p class=\"note\">The {len(shown)} options with the largest gains overall are "
+            f"shown; every option's group differences are in differences.csv.</p>"
+            if len(differences) > len(shown) else "")
+    return (f"<div class=\"scroll\"><table class=\"groups\"><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div><p class=\"note\">Groups as the "
+            f"victim release records them (gender, age group, travel document). Every rate "
+            f"reads per 100 victims of that group who crossed.</p>{more}")
+
+
 def _stress_appendix(results: ResultFolder, options: list[Option], baseline: Option) -> str:
     meta = results.meta
     s = baseline.scenario
@@ -471,6 +515,18 @@ are marked as assumptions (table above). Sources cited:</p><ul class="small">{so
 <p>{reps} Common random numbers: one numpy SeedSequence per replication (run seed
 {meta.get('seed')}), one independent stream per random input, so the n-th traveller is the same
 person in every option; options are compared by paired differences with 95% t-intervals.
+Estimation: the identification rates (overall and by group of victims), victims identified,
+flags per 10,000, the share of flags that are victims, false referrals, referrals and victims
+missed under time pressure are <b>conditional Monte Carlo ("virtual victims")</b> estimates.
+Each replication conditions on its queues (who arrived, which officer or e-gate screened whom,
+the queue length when each service began) and integrates out, in closed form, who is a victim,
+which indicators they carry (the 16 patterns weighted as in the release's legs for this
+point's transport modes) and every screening and confirmation draw: at each screening of every
+counted traveller, the probability that a victim in their place would have been flagged and
+confirmed. Children, who may not use e-gates, meet the desk conditions of the desk travellers
+arriving then. The estimates have the same expectation as the direct counts, which are kept in
+<code>replications.csv</code> (columns ending <code>_direct</code>), and a far smaller
+variance; shelter occupancy and refused referrals are counted directly.
 An airport day is a terminating run (no warm-up); a 24/7 crossing discards a warm-up of
 {s.run.warmup_hours:g} hours of a {s.run.days:g}-day run.
 {'Grid: ' + html.escape(', '.join(f'{k} = {v}' for k, v in axes.items())) + '.' if axes else ''}
@@ -569,6 +625,8 @@ Results folder: <code>{html.escape(str(results.folder))}</code>.</p>
 {_options_table(options, differences, baseline)}
 <h2>Identification</h2>
 {by_key.get('identification', '')}
+<h2>Who is identified</h2>
+{_groups_html(options, baseline, differences)}
 <h2>Identification against waiting</h2>
 {by_key.get('tradeoff', '')}
 <h2>Referrals and shelter capacity</h2>
