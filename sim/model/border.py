@@ -11,6 +11,7 @@ import simpy
 from scipy.special import ndtri
 
 from tipkit.sim.model.arrivals import arrival_blocks
+from tipkit.sim.model.control import wait_corrections
 from tipkit.sim.model.kpis import GROUPS, Tally
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.model.scenario import INDICATORS, Duration, Indicators, Scenario
@@ -444,7 +445,7 @@ def simulate(scenario: Scenario, population: VictimPopulation, seed: int, replic
     weights = victims.derived("patterns", lambda: pattern_weights(profiles, GROUPS))
     virtual = virtual_kpis(flag_sums(border.record, scenario), weights, scenario,
                            border.tally.travellers)
-    border.tally.finish(env.now, border, virtual)
+    border.tally.finish(env.now, border, virtual, wait_corrections(scenario, seed, replication))
     return border.tally
 
 

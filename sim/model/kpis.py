@@ -1,7 +1,8 @@
 """What one run reports: the tally a replication keeps as it goes (counts and streaming wait
 summaries, never per-traveller records) and the key performance indicators computed from it.
-Identification, flag and referral KPIs are virtual-victim estimates (sim.model.virtual); the
-direct counts they replace are kept as `*_direct` columns of replications.csv."""
+Identification, flag and referral KPIs are virtual-victim estimates (sim.model.virtual), desk
+waits control-variate estimates (sim.model.control); the direct counts they replace are kept as
+`*_direct` columns of replications.csv."""
 
 from __future__ import annotations
 
@@ -71,6 +72,9 @@ KPIS = (
 VIRTUAL = ("identification_rate", *(f"identification_rate.{g}" for g in GROUPS), "identified",
            "flag_ppv", "flags_per_10k", "false_referrals_per_10k", "missed_time_pressure",
            "referrals")
+# What the control variate estimates (sim.model.control), also counted directly (`<kpi>_direct`).
+CONTROLLED = ("desk_wait_mean", "desk_wait_p95", "desk_within_target")
+ESTIMATED = VIRTUAL + CONTROLLED
 
 
 def direct_name(kpi: str) -> str:
@@ -81,7 +85,7 @@ def direct_name(kpi: str) -> str:
 
 _BY_NAME = {k.name: k for k in KPIS}
 DIRECT_KPIS = tuple(KPI(direct_name(name), f"{_BY_NAME[name].label} (direct count)",
-                        _BY_NAME[name].form) for name in VIRTUAL)
+                        _BY_NAME[name].form) for name in ESTIMATED)
 KPI_BY_NAME = {k.name: k for k in KPIS + DIRECT_KPIS}
 HEADLINE = tuple(k.name for k in KPIS if k.headline)
 
@@ -151,16 +155,24 @@ class Tally:
         self._bed_since = now
         self.beds_occupied += change
 
-    def finish(self, now: float, border, virtual: dict[str, float]) -> None:
+    def finish(self, now: float, border, virtual: dict[str, float],
+               corrections: dict[str, float]) -> None:
         """Close the books at the end of the run and compute the KPIs: `virtual` holds the
-        virtual-victim estimates (empty when nobody was counted)."""
+        virtual-victim estimates (empty when nobody was counted), `corrections` what the control
+        variate adds to each counted desk-wait KPI."""
         self.bed_change(now, 0)
         s = border.scenario
         horizon = max(now - self.warmup, 1e-9)
         officers_busy = sum(o.busy for o in border.desks.officers)
         direct = replication_kpis(self, s, horizon, officers_busy, border.desks.duty_seconds)
-        self.kpis = {**direct, **{direct_name(k): direct[k] for k in VIRTUAL},
-                     **{k: virtual.get(k, math.nan) for k in VIRTUAL}}
+        estimates = {**{k: virtual.get(k, math.nan) for k in VIRTUAL},
+                     **{k: _corrected(direct[k], corrections[k]) for k in CONTROLLED}}
+        self.kpis = {**direct, **{direct_name(k): direct[k] for k in ESTIMATED}, **estimates}
+
+
+def _corrected(direct: float, correction: float) -> float:
+    """A control-variate estimate; an undefined or infinite count stays as it is."""
+    return direct + correction if math.isfinite(direct) else direct
 
 
 def replication_kpis(t: Tally, s, horizon: float, officers_busy: float, duty_seconds: float
