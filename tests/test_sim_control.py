@@ -14,7 +14,7 @@ from tipkit.sim.experiments.replications import run_replications
 from tipkit.sim.experiments.stats import t_interval
 from tipkit.sim.model.arrivals import arrival_blocks
 from tipkit.sim.model.control import FRESH_RUNS, fresh_inflow, own_inflow, wait_corrections
-from tipkit.sim.model.fluid import bins_of, expected_service, flight_inflow, fluid_waits
+from tipkit.sim.model.fluid import bins_of, expected_service, flight_blocks, fluid_waits
 from tipkit.sim.model.kpis import CONTROLLED, direct_name
 from tipkit.sim.model.scenario import Duration
 from tipkit.sim.model.scenario_files import load_scenario
@@ -41,7 +41,8 @@ def test_fluid_queue_of_ten_travellers_at_one_desk_matches_the_hand_computation(
     # having arrived at 0.5 on average: 4.5 minutes; all within the 45-minute target
     s = small_scenario(ONE_A_MINUTE)
     mean, p95, within = fluid_waits(_minutes(s, {0: 10}), s)[0]
-    assert (mean, p95, within) == pytest.approx((4.5, 4.5, 1.0))
+    assert (mean, within) == pytest.approx((4.5, 1.0))
+    assert p95 == pytest.approx(4.5, rel=0.02)       # waits are kept to 2% for it
     # under time pressure (speed-up 0.5, full at 10) the minutes serve 1, 1/0.55, 1/0.64091,
     # 1/0.71893: departures reach 5 at 3 + (5 - 4.37848) / 1.39094 minutes
     pressed = small_scenario({**ONE_A_MINUTE, "time_pressure.speed_up": 0.5,
@@ -55,15 +56,16 @@ def test_fluid_waits_weigh_minutes_by_arrivals_and_skip_the_warm_up():
     # 10 in minute 0 (4.5 min each) and one alone in minute 600 (no wait)
     both = fluid_waits(_minutes(s, {0: 10, 600: 1}), s)[0]
     assert both[0] == pytest.approx(10 * 4.5 / 11)
-    assert both[1] == pytest.approx(4.5)
+    assert both[1] == pytest.approx(4.5, rel=0.02)
     later = small_scenario({**ONE_A_MINUTE, "run.warmup_hours": 1})
-    assert fluid_waits(_minutes(later, {0: 10, 600: 1}), later)[0] == pytest.approx((0, 0, 1))
+    assert fluid_waits(_minutes(later, {0: 10, 600: 1}), later)[0] == pytest.approx(
+        (0, 0, 1), abs=1 / 60)
     # two a minute for 100 minutes: minute k's arrivals leave at 2k + 1, waiting k + 0.5
     mean, p95, within = fluid_waits(_minutes(s, {k: 2 for k in range(100)}), s)[0]
     assert mean == pytest.approx(50) and within == pytest.approx(0.45)
-    assert p95 == pytest.approx(95, abs=0.51)
+    assert p95 == pytest.approx(95, abs=0.5 + 0.02 * 95)
     # a run with nobody counted reports no wait rather than an undefined one
-    assert fluid_waits(_minutes(s, {}), s)[0] == pytest.approx((0, 0, 1))
+    assert fluid_waits(_minutes(s, {}), s)[0].tolist() == [0, 0, 1]
 
 
 def test_a_night_shift_lengthens_the_fluid_waits():
@@ -76,16 +78,27 @@ def test_a_night_shift_lengthens_the_fluid_waits():
     assert fluid_waits(inflow, night)[0, 0] == pytest.approx(60 + 30 / 1 - 60.5)
 
 
+def _flights(starts, loads, arrivals) -> np.ndarray:
+    return np.hstack(list(flight_blocks(np.array(starts), np.array(loads),
+                                        np.zeros(len(starts), np.int64), 1, arrivals, 1.0)))
+
+
 def test_a_flight_reaches_the_hall_one_mean_gap_per_passenger():
     s = small_scenario({"arrivals.pattern": "flights", "arrivals.deboarding_gap_seconds": [2, 8]})
-    one = flight_inflow(np.array([100.0]), np.array([160]), np.array([0]), 1, s.arrivals, 1.0)
+    one = _flights([100.0], [160], s.arrivals)
     assert one.sum() == pytest.approx(160)
     assert one[0, :4] == pytest.approx([0, 4, 12, 12])        # from 100 s, one every 5 s
     assert one[0, 14] == pytest.approx(12) and one[0, 15:].sum() == 0     # done at 900 s
     # the run's end cuts the flow as it cuts the travellers
-    late = flight_inflow(np.array([86400.0 - 400]), np.array([160]), np.array([0]), 1,
-                         s.arrivals, 1.0)
+    late = _flights([86400.0 - 400], [160], s.arrivals)
     assert late.sum() == pytest.approx(80)
+    # flights across the blocks of minutes the fluid is computed in, and one landing at once
+    many = _flights([21000.0, 21500.0, 40000.0], [160, 100, 50], s.arrivals)
+    assert many.sum() == pytest.approx(310) and many[0, 350:359].min() > 0
+    instant = small_scenario({"arrivals.pattern": "flights",
+                              "arrivals.deboarding_gap_seconds": [0, 0]})
+    lump = _flights([130.0], [40], instant.arrivals)
+    assert lump[0, 2] == 40 and lump.sum() == 40
 
 
 def test_recording_flights_changes_no_arrival():
@@ -127,16 +140,17 @@ def test_fresh_runs_are_drawn_like_a_replications_own_arrivals(name):
     s = load_scenario(SCENARIOS / file).with_values(changes) if changes else \
         load_scenario(SCENARIOS / file)
     n = 1500
-    own_rows = np.vstack([own_inflow(s, replication_stream(5, r, "arrivals")) for r in range(n)])
-    fresh_rows = fresh_inflow(s, replication_stream(5, 0, "fluid_days"), n)
+    own_rows = np.vstack([np.hstack(list(own_inflow(s, replication_stream(5, r, "arrivals"))))
+                          for r in range(n)])
+    fresh_rows = np.hstack(list(fresh_inflow(s, replication_stream(5, 0, "fluid_days"), n)))
     for own, fresh in ((fluid_waits(own_rows, s), fluid_waits(fresh_rows, s)),
                        (own_rows.sum(axis=1, keepdims=True),
                         fresh_rows.sum(axis=1, keepdims=True))):
         se = np.sqrt(own.var(axis=0, ddof=1) / n + fresh.var(axis=0, ddof=1) / n)
         gap = np.abs(own.mean(axis=0) - fresh.mean(axis=0))
         assert (gap <= 3 * se + 1e-12).all(), (name, own.mean(axis=0), fresh.mean(axis=0), se)
-    first_fresh = np.vstack([fresh_inflow(s, replication_stream(5, r, "fluid_days"), 1)
-                             for r in range(200)])
+    first_fresh = np.vstack([np.hstack(list(fresh_inflow(s, replication_stream(5, r, "fluid_days"),
+                                                         1))) for r in range(200)])
     r = np.corrcoef(fluid_waits(own_rows[:200], s)[:, 0], fluid_waits(first_fresh, s)[:, 0])[0, 1]
     assert abs(r) < 3 / math.sqrt(200), r
 
@@ -189,7 +203,7 @@ def test_corrections_are_reproducible_and_differ_by_replication():
     assert wait_corrections(s, 7, 1) != first and wait_corrections(s, 8, 0) != first
     # the fresh runs are common to scenarios on the same seed (common random numbers)
     more = s.with_values({"officers": 14})
-    own = own_inflow(s, replication_stream(7, 0, "arrivals"))
-    fresh = fresh_inflow(s, replication_stream(7, 0, "fluid_days"), FRESH_RUNS)
+    own = np.hstack(list(own_inflow(s, replication_stream(7, 0, "arrivals"))))
+    fresh = np.hstack(list(fresh_inflow(s, replication_stream(7, 0, "fluid_days"), FRESH_RUNS)))
     expected = fluid_waits(fresh, more)[:, 0].mean() - fluid_waits(own, more)[0, 0]
     assert wait_corrections(more, 7, 0)["desk_wait_mean"] == pytest.approx(expected, rel=1e-12)

@@ -102,6 +102,8 @@ def test_report_names_its_estimator_and_gives_verdicts_by_group(comparison, tmp_
     appendix = page.split("Appendix: STRESS-DES")[1]
     assert "virtual victims" in answer and "replications.csv" in answer
     assert "conditional Monte Carlo" in appendix and "_direct" in appendix
+    assert "control variate" in answer
+    assert "control-variate" in appendix and "desk_wait_mean_direct" in appendix
     groups = page.split("<h2>Who is identified</h2>")[1].split("<h2>")[0]
     assert re.search(r"per 100 women who crossed, 95% CI [+-]\d", groups)
     assert "per 100 children who crossed" in groups

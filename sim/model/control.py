@@ -27,11 +27,13 @@ leaves undefined (NaN) stays undefined.
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import numpy as np
 
 from tipkit.sim.model.arrivals import arrival_blocks, fresh_flights, fresh_hourly_counts
-from tipkit.sim.model.fluid import (BIN, bins_of, counted_inflow, flight_inflow, fluid_waits,
-                                   runs_at_once)
+from tipkit.sim.model.fluid import (BIN, BLOCK, add_minute_counts, bins_of, flight_blocks,
+                                   fluid_waits, minute_blocks)
 from tipkit.sim.model.kpis import CONTROLLED
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.streams import replication_stream
@@ -45,40 +47,38 @@ def wait_corrections(scenario: Scenario, seed: int, replication: int) -> dict[st
     """What to add to each counted desk-wait KPI of a replication: the fresh runs' mean fluid
     value minus the fluid value of the replication's own arrivals."""
     own = own_inflow(scenario, replication_stream(seed, replication, "arrivals"))
-    rng = replication_stream(seed, replication, "fluid_days")
-    # fresh runs drawn and computed a bounded number at a time (the first batch with the
-    # replication's own run), so that memory stays small on long runs
-    step = runs_at_once(bins_of(scenario.run.days))
-    batches, drawn = [], 0
-    while drawn < FRESH_RUNS:
-        more = min(max(step - len(own), 1), FRESH_RUNS - drawn)
-        batches.append(fluid_waits(np.vstack([own, fresh_inflow(scenario, rng, more)]),
-                                   scenario))
-        drawn += more
-        own = own[:0]
-    fluid = np.concatenate(batches)
+    fresh = fresh_inflow(scenario, replication_stream(seed, replication, "fluid_days"),
+                         FRESH_RUNS)
+    # one fluid computation for all 1 + FRESH_RUNS runs, a block of minutes at a time
+    fluid = fluid_waits((np.vstack(pair) for pair in zip(own, fresh)), scenario)
     correction = fluid[1:].mean(axis=0) - fluid[0]      # columns in the order of CONTROLLED
     return dict(zip(CONTROLLED, correction.tolist()))
 
 
-def own_inflow(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
-    """The flow of a replication's own arrivals (one row), replayed from the start of its
-    `arrivals` stream: the same travellers and flights the simulation met."""
+def own_inflow(scenario: Scenario, rng: np.random.Generator) -> Iterator[np.ndarray]:
+    """The flow of a replication's own arrivals (one row, a block of minutes at a time),
+    replayed from the start of its `arrivals` stream: the travellers and flights it met."""
     arrivals, days = scenario.arrivals, scenario.run.days
     flights: list = []
-    times = np.concatenate(list(arrival_blocks(arrivals, days, rng, flights)))
+    blocks = arrival_blocks(arrivals, days, rng, flights)
     if arrivals.pattern == "flights":
+        for _ in blocks:                 # drawing the travellers records their flights
+            pass
         starts = np.concatenate([f[0] for f in flights])
         loads = np.concatenate([f[1] for f in flights])
-        return flight_inflow(starts, loads, np.zeros(len(starts), np.int64), 1, arrivals, days)
-    return counted_inflow(times, days)
+        return flight_blocks(starts, loads, np.zeros(len(starts), np.int64), 1, arrivals, days)
+    counts = np.zeros(bins_of(days))
+    for times in blocks:
+        add_minute_counts(counts, times)
+    return minute_blocks(counts[None, :])
 
 
-def fresh_inflow(scenario: Scenario, rng: np.random.Generator, runs: int) -> np.ndarray:
-    """The flows of `runs` fresh runs of arrivals (one row each), with the distribution of
-    own_inflow's."""
+def fresh_inflow(scenario: Scenario, rng: np.random.Generator, runs: int
+                 ) -> Iterator[np.ndarray]:
+    """The flows of `runs` fresh runs of arrivals (a row each, a block of minutes at a time),
+    with the distribution of own_inflow's."""
     arrivals, days = scenario.arrivals, scenario.run.days
     if arrivals.pattern == "flights":
         starts, loads, run = fresh_flights(arrivals, days, rng, runs)
-        return flight_inflow(starts, loads, run, runs, arrivals, days)
-    return fresh_hourly_counts(arrivals, days, rng, runs, BIN)
+        return flight_blocks(starts, loads, run, runs, arrivals, days)
+    return fresh_hourly_counts(arrivals, days, rng, runs, BIN, BLOCK)

@@ -10,6 +10,7 @@ time, each deboarding gap). So its mean wait follows the simulated one closely, 
 from __future__ import annotations
 
 import math
+from typing import Iterable, Iterator
 
 import numpy as np
 from scipy.special import ndtr
@@ -18,7 +19,10 @@ from tipkit.sim.model.scenario import Arrivals, Duration, Scenario
 
 BIN = 60.0          # seconds: the flow is counted by the minute
 HOUR = 3600.0
-CELLS = 1_000_000   # rows x minutes computed at once: a few tens of MB however long the run
+BLOCK = 120         # minutes computed at once, so that memory stays small however long the run
+# The waits kept for the 95th percentile: bins 2% wide from 1 second to a day (longer waits
+# share the last), so that short and long waits are both kept to 2%.
+WAIT_EDGES = np.concatenate([[0.0], (1 / 60) * 1.02 ** np.arange(575)])
 
 
 def bins_of(days: float) -> int:
@@ -26,39 +30,53 @@ def bins_of(days: float) -> int:
     return math.ceil(days * 86400 / BIN)
 
 
-def counted_inflow(times: np.ndarray, days: float) -> np.ndarray:
-    """Travellers arriving in each minute of one run, from their arrival times: one row."""
-    bins = bins_of(days)
-    index = np.minimum((times // BIN).astype(np.int64), bins - 1)
-    return np.bincount(index, minlength=bins).astype(float)[None, :]
+def add_minute_counts(counts: np.ndarray, times: np.ndarray) -> None:
+    """Count `times` (seconds, within the run) into `counts`, one per minute."""
+    if len(times):
+        index = np.minimum((times // BIN).astype(np.int64), len(counts) - 1)
+        first = int(index.min())
+        found = np.bincount(index - first)
+        counts[first:first + len(found)] += found
 
 
-def flight_inflow(starts: np.ndarray, loads: np.ndarray, rows: np.ndarray, runs: int,
-                  arrivals: Arrivals, days: float) -> np.ndarray:
-    """Travellers arriving in each minute (runs x minutes) when each flight's passengers reach
-    the hall one mean deboarding gap apart from `starts` (landing plus walk); the run's end cuts
-    the flow, as it cuts the travellers."""
+def minute_blocks(inflow: np.ndarray) -> Iterator[np.ndarray]:
+    """A (runs x minutes) flow cut into consecutive blocks of minutes."""
+    for start in range(0, inflow.shape[1], BLOCK):
+        yield inflow[:, start:start + BLOCK]
+
+
+def flight_blocks(starts: np.ndarray, loads: np.ndarray, rows: np.ndarray, runs: int,
+                  arrivals: Arrivals, days: float) -> Iterator[np.ndarray]:
+    """Travellers arriving in each minute (runs x minutes, block by block) when each flight's
+    passengers reach the hall one mean deboarding gap apart from `starts` (landing plus walk);
+    the run's end cuts the flow, as it cuts the travellers."""
     bins = bins_of(days)
     end = days * 86400
     gap = sum(arrivals.deboarding_gap_seconds) / 2
     spread = loads * gap
-    begin, finish = np.minimum(starts, end), np.minimum(starts + spread, end)
     rate = np.divide(loads, spread, out=np.zeros(len(loads)), where=spread > 0)
-    # the flow is piecewise constant: each start raises it by `rate`, each finish lowers it.
-    # A change at time b in minute j adds rate * (end of minute j - b) to minute j and
-    # rate * BIN to every later minute.
-    instant = np.where(spread > 0, 0.0, loads * (starts < end))   # a zero gap lands at once
-    part = np.zeros(runs * bins)
-    step = np.zeros(runs * bins)
-    for at, sign in ((begin, 1.0), (finish, -1.0)):
-        minute = np.minimum((at // BIN).astype(np.int64), bins - 1)
-        cell = rows * bins + minute
-        part += np.bincount(cell, sign * rate * ((minute + 1) * BIN - at), runs * bins)
-        step += np.bincount(cell, sign * rate * BIN, runs * bins)
-    minute = np.minimum((begin // BIN).astype(np.int64), bins - 1)
-    part += np.bincount(rows * bins + minute, instant, runs * bins)
-    step = step.reshape(runs, bins)
-    return part.reshape(runs, bins) + np.cumsum(step, axis=1) - step
+    # The flow is piecewise constant: each start raises it by `rate`, each finish lowers it.
+    # A change at time t in minute j adds rate * (end of minute j - t) to minute j and
+    # rate * BIN to every later minute. A zero gap lands everyone at once.
+    at = np.concatenate([np.minimum(starts, end), np.minimum(starts + spread, end), starts])
+    jump = np.concatenate([rate, -rate, np.zeros(len(rate))])
+    lump = np.concatenate([np.zeros(2 * len(rate)), np.where(spread > 0, 0.0, loads)])
+    lump[at >= end] = 0.0
+    row = np.concatenate([rows, rows, rows])
+    minute = np.minimum((at // BIN).astype(np.int64), bins - 1)
+    order = np.argsort(minute, kind="stable")
+    at, jump, lump, row, minute = at[order], jump[order], lump[order], row[order], minute[order]
+    level = np.zeros(runs)          # travellers a minute, from changes in earlier blocks
+    for start in range(0, bins, BLOCK):
+        width = min(BLOCK, bins - start)
+        lo, hi = np.searchsorted(minute, [start, start + width])
+        cell = row[lo:hi] * width + (minute[lo:hi] - start)
+        size = runs * width
+        part = np.bincount(cell, jump[lo:hi] * ((minute[lo:hi] + 1) * BIN - at[lo:hi])
+                           + lump[lo:hi], size).reshape(runs, width)
+        step = np.bincount(cell, jump[lo:hi] * BIN, size).reshape(runs, width)
+        yield np.maximum(part + level[:, None] + np.cumsum(step, axis=1) - step, 0.0)
+        level = level + step.sum(axis=1)
 
 
 def expected_service(duration: Duration) -> float:
@@ -83,22 +101,20 @@ def desk_share(scenario: Scenario) -> float:
     return 1.0 - chose + chose * gates.failure_share
 
 
-def fluid_waits(inflow: np.ndarray, scenario: Scenario) -> np.ndarray:
+def fluid_waits(inflow: np.ndarray | Iterable[np.ndarray], scenario: Scenario) -> np.ndarray:
     """(runs x 3): the flow's mean wait (min), 95th percentile (min) and share within the desk
-    target, over travellers arriving after the warm-up; a run with none counts as no wait."""
-    step = runs_at_once(inflow.shape[1])
-    out = [_waits(inflow[start:start + step], scenario) for start in range(0, len(inflow), step)]
-    return np.concatenate(out) if out else np.zeros((0, 3))
+    target, over travellers arriving after the warm-up; a run with none counts as no wait.
+    `inflow`: travellers arriving each minute (runs x minutes), whole or in consecutive blocks.
 
-
-def runs_at_once(bins: int) -> int:
-    """How many runs of `bins` minutes to compute together."""
-    return max(1, CELLS // max(bins, 1))
-
-
-def _waits(inflow: np.ndarray, s: Scenario) -> np.ndarray:
-    runs, bins = inflow.shape
-    flow = inflow * desk_share(s)
+    The minutes are computed a block at a time, carrying the queue and the travellers still
+    waiting: memory holds a block and the longest wait, however long the run."""
+    s = scenario
+    blocks = iter(minute_blocks(inflow) if isinstance(inflow, np.ndarray) else inflow)
+    block = next(blocks, None)
+    if block is None:
+        return np.zeros((0, 3))
+    runs = len(block)
+    share = desk_share(s)
     seconds = expected_service(s.desk.service_seconds) + float(np.mean(
         [getattr(s.screening, level).extra_seconds for level in s.officer_levels()]))
     night = s.night_shift
@@ -106,78 +122,104 @@ def _waits(inflow: np.ndarray, s: Scenario) -> np.ndarray:
                 for hour in range(24)]
     # travellers the desks serve in each minute of the day, unhurried
     served = np.repeat(np.array(officers, dtype=float) * BIN / seconds, int(HOUR / BIN))
-    queue = _queue(flow, served, s.time_pressure.speed_up, s.time_pressure.full_at_queue)
-    total = queue.shape[1]
-    arrived = np.zeros((runs, total + 1))
-    np.cumsum(flow, axis=1, out=arrived[:, 1:bins + 1])
-    arrived[:, bins + 1:] = arrived[:, bins:bins + 1]
-    left = arrived.copy()
-    left[:, 1:] -= queue
-    np.maximum.accumulate(left, axis=1, out=left)
-    # first come, first served: the middle traveller of minute k leaves when the departures
-    # reach their place among the arrivals (linear within a minute)
-    place = arrived[:, :bins] + flow / 2
-    leave = _crossing_times(left, place)
-    waits = np.maximum(leave - (np.arange(bins) + 0.5) * BIN, 0.0) / 60
-    first = min(int(s.run.warmup_hours * HOUR // BIN), bins)
-    return _summaries(flow[:, first:], waits[:, first:], s.desk.target_minutes)
+    counted_from = int(s.run.warmup_hours * HOUR // BIN)
+    target = s.desk.target_minutes
+    queue, arrived = np.zeros(runs), np.zeros(runs)
+    waiting = (np.zeros((runs, 0)),) * 3     # place, arrival time, weight of cohorts in queue
+    sums = np.zeros((3, runs))               # counted travellers, their waits, within target
+    histogram = np.zeros(runs * len(WAIT_EDGES))
+    minute = 0
+    while block is not None or queue.max() > 0:
+        flow = (block if block is not None else np.zeros((runs, BLOCK))) * share
+        width = flow.shape[1]
+        queues = _queue(flow, queue, served, minute, s.time_pressure.speed_up,
+                        s.time_pressure.full_at_queue)
+        came = np.empty((runs, width + 1))        # cumulative arrivals at the minute edges
+        came[:, 0] = arrived
+        np.cumsum(flow, axis=1, out=came[:, 1:])
+        came[:, 1:] += arrived[:, None]
+        left = came.copy()                        # cumulative departures
+        left[:, 0] -= queue
+        left[:, 1:] -= queues
+        np.maximum.accumulate(left, axis=1, out=left)
+        # first come, first served: a minute's cohort (its middle traveller, at the minute's
+        # middle) leaves when the departures reach its place among the arrivals
+        minutes = minute + np.arange(width)
+        place = np.hstack([waiting[0], came[:, :-1] + flow / 2])
+        arrival = np.hstack([waiting[1], np.broadcast_to((minutes + 0.5) * BIN, flow.shape)])
+        weight = np.hstack([waiting[2], flow * (minutes >= counted_from)])
+        crossed = place <= left[:, -1:] * (1 + 1e-12) + 1e-9
+        wait = np.where(crossed, np.maximum(_crossing_times(left, place, minute) - arrival, 0.0)
+                        / 60, 0.0)
+        w = np.where(crossed, weight, 0.0)
+        sums += (w.sum(axis=1), (w * wait).sum(axis=1), (w * (wait < target)).sum(axis=1))
+        cell = np.searchsorted(WAIT_EDGES, wait, side="right") - 1
+        histogram += np.bincount((np.arange(runs)[:, None] * len(WAIT_EDGES) + cell).ravel(),
+                                 w.ravel(), runs * len(WAIT_EDGES))
+        # keep the cohorts some row still has in the queue (those crossed weigh nothing)
+        kept = int(crossed.sum(axis=1).min())
+        waiting = (place[:, kept:], arrival[:, kept:], np.where(crossed, 0.0, weight)[:, kept:])
+        queue, arrived = queues[:, -1].copy(), came[:, -1].copy()
+        minute += width
+        block = next(blocks, None)
+    return _summaries(sums, histogram.reshape(runs, len(WAIT_EDGES)))
 
 
-def _queue(flow: np.ndarray, served: np.ndarray, speed_up: float, full_at: float
-           ) -> np.ndarray:
-    """The fluid queue at the end of each minute, until every row has emptied after the last
-    arrivals. A minute serves `served` travellers, more under the pressure of the queue at its
-    start, as the model's officers do: / (1 - speed_up * min(1, queue / full_at))."""
-    runs, bins = flow.shape
+def _queue(flow: np.ndarray, queue: np.ndarray, served: np.ndarray, minute: int,
+           speed_up: float, full_at: float) -> np.ndarray:
+    """The fluid queue at the end of each minute of a block, from `queue` at its start. A
+    minute serves `served` travellers (by minute of the day), more under the pressure of the
+    queue at its start, as the model's officers do: / (1 - speed_up * min(1, queue / full_at))."""
+    runs, width = flow.shape
     by_minute = np.ascontiguousarray(flow.T)
-    day = len(served)
-    queues = [np.zeros(runs)]
-    slowest = 1.0 - speed_up
+    out = np.empty((width, runs))
     capacity = np.empty(runs)
-    k = 0
-    while k < bins or queues[-1].max() > 0:
-        queue = queues[-1]
-        # 1 - speed_up * min(1, queue / full_at), then what the minute serves
+    slowest = 1.0 - speed_up
+    day = len(served)
+    for k in range(width):
         np.multiply(queue, -speed_up / full_at, out=capacity)
         capacity += 1.0
         np.maximum(capacity, slowest, out=capacity)
-        np.divide(served[k % day], capacity, out=capacity)
-        after = queue + by_minute[k] if k < bins else queue.copy()
+        np.divide(served[(minute + k) % day], capacity, out=capacity)
+        after = out[k]
+        np.add(queue, by_minute[k], out=after)
         after -= capacity
         np.maximum(after, 0.0, out=after)
-        queues.append(after)
-        k += 1
-    return np.stack(queues[1:], axis=1) if k else np.zeros((runs, 0))
+        queue = after
+    return out.T
 
 
-def _crossing_times(left: np.ndarray, place: np.ndarray) -> np.ndarray:
-    """Per row, the time (s) at which the cumulative departures `left` (at minute edges,
-    nondecreasing) reach each of `place`, by linear interpolation within a minute."""
+def _crossing_times(left: np.ndarray, place: np.ndarray, minute: int) -> np.ndarray:
+    """Per row, the time (s) at which the cumulative departures `left` (at the edges of the
+    minutes from `minute` on, nondecreasing) reach each of `place`, linear within a minute;
+    meaningless for a place beyond the last edge."""
     runs, edges = left.shape
     # one sorted array for all rows: each row shifted above the one before
-    shift = (np.arange(runs) * (float(left[:, -1].max(initial=0.0)) + 1.0))[:, None]
+    top = max(float(left.max(initial=0.0)), float(place.max(initial=0.0))) + 1.0
+    shift = (np.arange(runs) * top)[:, None]
     found = np.searchsorted((left + shift).ravel(), (place + shift).ravel(), side="left")
     edge = np.clip(found.reshape(place.shape) - np.arange(runs)[:, None] * edges, 1, edges - 1)
     before = np.take_along_axis(left, edge - 1, axis=1)
     after = np.take_along_axis(left, edge, axis=1)
     width = after - before
     within = np.divide(place - before, width, out=np.ones_like(place), where=width > 0)
-    return (edge - 1 + np.clip(within, 0.0, 1.0)) * BIN
+    return (minute + edge - 1 + np.clip(within, 0.0, 1.0)) * BIN
 
 
-def _summaries(flow: np.ndarray, waits: np.ndarray, target_minutes: float) -> np.ndarray:
-    """Flow-weighted mean, 95th percentile and share under the target of each row's waits."""
-    runs = len(flow)
-    total = flow.sum(axis=1)
+def _summaries(sums: np.ndarray, histogram: np.ndarray) -> np.ndarray:
+    """Mean, 95th percentile (linear within a histogram bin) and share under the target."""
+    total, waited, within = sums
     some = total > 0
-    weight = np.divide(flow, total[:, None], out=np.zeros_like(flow), where=some[:, None])
-    mean = (weight * waits).sum(axis=1)
-    within = (weight * (waits < target_minutes)).sum(axis=1)
-    order = np.argsort(waits, axis=1, kind="stable")
-    reached = np.cumsum(np.take_along_axis(weight, order, axis=1), axis=1)
-    rank = np.minimum((reached < 0.95).sum(axis=1), max(waits.shape[1] - 1, 0))
-    p95 = (np.take_along_axis(waits, order, axis=1)[np.arange(runs), rank]
-           if waits.shape[1] else np.zeros(runs))
-    out = np.stack([mean, p95, within], axis=1)
+    safe = np.where(some, total, 1.0)
+    reached = np.cumsum(histogram, axis=1)
+    need = 0.95 * total
+    cell = np.minimum((reached < need[:, None]).sum(axis=1), len(WAIT_EDGES) - 2)
+    rows = np.arange(len(total))
+    before = np.where(cell > 0, reached[rows, np.maximum(cell - 1, 0)], 0.0)
+    inside = histogram[rows, cell]
+    part = np.clip(np.divide(need - before, inside, out=np.ones_like(need), where=inside > 0),
+                   0.0, 1.0)
+    p95 = WAIT_EDGES[cell] + part * (WAIT_EDGES[cell + 1] - WAIT_EDGES[cell])
+    out = np.stack([waited / safe, p95, within / safe], axis=1)
     out[~some] = (0.0, 0.0, 1.0)     # nobody counted: no wait
     return out

@@ -14,6 +14,7 @@ import pandas as pd
 from tipkit import outputs
 from tipkit.sim.report import charts
 from tipkit.sim.report.charts import Chart, Series
+from tipkit.sim.model.control import FRESH_RUNS
 from tipkit.sim.model.kpis import GROUP_WORDS, GROUPS, KPI_BY_NAME
 from tipkit.sim.experiments.results import ResultFolder, read_results
 from tipkit.sim.model.scenario import Scenario
@@ -341,8 +342,11 @@ METHOD_SENTENCE = (
     "Identification, flags and referrals are estimated with <i>virtual victims</i> (conditional "
     "Monte Carlo): at every screening of every traveller, the chance that a victim in their "
     "place would have been flagged and identified, given the officer's training, the queue at "
-    "that moment and the channel, rather than a count of the few victims who crossed; the "
-    "direct counts are in replications.csv.")
+    "that moment and the channel, rather than a count of the few victims who crossed. Desk "
+    "waits are estimated with a <i>control variate</i>: each day's simulated waits, corrected by "
+    "how far a fluid model of that day's queue fell from its average on fresh days of arrivals, "
+    "which removes most of the day-to-day spread the flight banks cause; the direct counts and "
+    "waits are in replications.csv.")
 
 
 def _listing(names: list[str], most: int = 5) -> str:
@@ -527,6 +531,14 @@ confirmed. Children, who may not use e-gates, meet the desk conditions of the de
 arriving then. The estimates have the same expectation as the direct counts, which are kept in
 <code>replications.csv</code> (columns ending <code>_direct</code>), and a far smaller
 variance; shelter occupancy and refused referrals are counted directly.
+The desk waits (mean, 95th percentile, share within the target) are <b>control-variate</b>
+estimates: each replication reports its counted value W minus F plus the mean of F over
+{FRESH_RUNS} fresh runs of arrivals, where F is the same KPI of a fluid model of the desk queue
+(the run's arrivals as a flow by the minute, served first come first served at the desks'
+rate, faster under time pressure, fewer officers at night) and the fresh runs come from a
+stream of their own. The coefficient is fixed at 1, so the estimate is unbiased for the
+expected KPI of a run, replications stay independent (the fresh runs' own error is inside each
+interval), and the counted waits are kept as <code>desk_wait_mean_direct</code> and the like.
 An airport day is a terminating run (no warm-up); a 24/7 crossing discards a warm-up of
 {s.run.warmup_hours:g} hours of a {s.run.days:g}-day run.
 {'Grid: ' + html.escape(', '.join(f'{k} = {v}' for k, v in axes.items())) + '.' if axes else ''}
