@@ -14,7 +14,8 @@ from tipkit.sim.experiments.replications import run_replications
 from tipkit.sim.experiments.stats import t_interval
 from tipkit.sim.model.arrivals import arrival_blocks
 from tipkit.sim.model.control import FRESH_RUNS, fresh_inflow, own_inflow, wait_corrections
-from tipkit.sim.model.fluid import bins_of, expected_service, flight_blocks, fluid_waits
+from tipkit.sim.model.fluid import (BLOCK, STEP, expected_service, flight_blocks, fluid_waits,
+                                   steps_of)
 from tipkit.sim.model.kpis import CONTROLLED, direct_name
 from tipkit.sim.model.scenario import Duration
 from tipkit.sim.model.scenario_files import load_scenario
@@ -24,58 +25,60 @@ from test_sim_support import population, release, small_scenario  # noqa: F401 (
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"
 NO_EXTRA = {f"screening.{lv}.extra_seconds": 0 for lv in ("none", "basic", "specialist")}
-# one officer serving exactly one traveller a minute
+# one officer serving exactly one traveller a minute: two in each two-minute step of the flow
 ONE_A_MINUTE = {**NO_EXTRA, "officers": 1, "time_pressure.speed_up": 0.0,
                 "desk.service_seconds": {"distribution": "lognormal", "median": 60, "sigma": 0}}
 
 
-def _minutes(scenario, counts: dict[int, float]) -> np.ndarray:
-    inflow = np.zeros((1, bins_of(scenario.run.days)))
-    for minute, n in counts.items():
-        inflow[0, minute] = n
+def _steps(scenario, counts: dict[int, float]) -> np.ndarray:
+    inflow = np.zeros((1, steps_of(scenario.run.days)))
+    for step, n in counts.items():
+        inflow[0, step] = n
     return inflow
 
 
 def test_fluid_queue_of_ten_travellers_at_one_desk_matches_the_hand_computation():
-    # ten arrive in minute 0, one is served a minute: the middle one (the 5th) leaves at minute 5,
-    # having arrived at 0.5 on average: 4.5 minutes; all within the 45-minute target
+    # ten arrive in the first two minutes, two are served each: the middle one (the 5th) leaves
+    # after 2.5 steps (300 s), having arrived at 60 s on average: 4 minutes, within the target
+    assert STEP == 120
     s = small_scenario(ONE_A_MINUTE)
-    mean, p95, within = fluid_waits(_minutes(s, {0: 10}), s)[0]
-    assert (mean, within) == pytest.approx((4.5, 1.0))
-    assert p95 == pytest.approx(4.5, rel=0.02)       # waits are kept to 2% for it
-    # under time pressure (speed-up 0.5, full at 10) the minutes serve 1, 1/0.55, 1/0.64091,
-    # 1/0.71893: departures reach 5 at 3 + (5 - 4.37848) / 1.39094 minutes
+    mean, p95, within = fluid_waits(_steps(s, {0: 10}), s)[0]
+    assert (mean, within) == pytest.approx((4.0, 1.0))
+    assert p95 == pytest.approx(4.0, rel=0.02)       # waits are kept to 2% for it
+    # under time pressure (speed-up 0.5, full at 10) the first step serves 2 and leaves 8, so
+    # the second serves 2 / (1 - 0.5 * 0.8): departures reach 5 at 1 + 3 / (10 / 3) steps
     pressed = small_scenario({**ONE_A_MINUTE, "time_pressure.speed_up": 0.5,
                               "time_pressure.full_at_queue": 10})
-    assert fluid_waits(_minutes(pressed, {0: 10}), pressed)[0, 0] == pytest.approx(
-        3 + (5 - 4.37848) / 1.39094 - 0.5, abs=1e-4)
+    assert fluid_waits(_steps(pressed, {0: 10}), pressed)[0, 0] == pytest.approx(
+        (1 + 3 / (10 / 3)) * 2 - 1)
 
 
-def test_fluid_waits_weigh_minutes_by_arrivals_and_skip_the_warm_up():
+def test_fluid_waits_weigh_steps_by_arrivals_and_skip_the_warm_up():
     s = small_scenario(ONE_A_MINUTE)
-    # 10 in minute 0 (4.5 min each) and one alone in minute 600 (no wait)
-    both = fluid_waits(_minutes(s, {0: 10, 600: 1}), s)[0]
-    assert both[0] == pytest.approx(10 * 4.5 / 11)
-    assert both[1] == pytest.approx(4.5, rel=0.02)
+    # 10 in step 0 (4 min each) and one alone in step 300 (no wait)
+    both = fluid_waits(_steps(s, {0: 10, 300: 1}), s)[0]
+    assert both[0] == pytest.approx(10 * 4.0 / 11)
+    assert both[1] == pytest.approx(4.0, rel=0.02)
     later = small_scenario({**ONE_A_MINUTE, "run.warmup_hours": 1})
-    assert fluid_waits(_minutes(later, {0: 10, 600: 1}), later)[0] == pytest.approx(
+    assert fluid_waits(_steps(later, {0: 10, 300: 1}), later)[0] == pytest.approx(
         (0, 0, 1), abs=1 / 60)
-    # two a minute for 100 minutes: minute k's arrivals leave at 2k + 1, waiting k + 0.5
-    mean, p95, within = fluid_waits(_minutes(s, {k: 2 for k in range(100)}), s)[0]
-    assert mean == pytest.approx(50) and within == pytest.approx(0.45)
-    assert p95 == pytest.approx(95, abs=0.5 + 0.02 * 95)
+    # four a step for 50 steps, two served: step k's arrivals leave at 2k + 1 steps, after
+    # waiting k + 0.5 steps (2k + 1 minutes); the first 22 steps' within 45 minutes
+    mean, p95, within = fluid_waits(_steps(s, {k: 4 for k in range(50)}), s)[0]
+    assert mean == pytest.approx(50) and within == pytest.approx(22 / 50)
+    assert p95 == pytest.approx(95, abs=1 + 0.02 * 95)
     # a run with nobody counted reports no wait rather than an undefined one
-    assert fluid_waits(_minutes(s, {}), s)[0].tolist() == [0, 0, 1]
+    assert fluid_waits(_steps(s, {}), s)[0].tolist() == [0, 0, 1]
 
 
 def test_a_night_shift_lengthens_the_fluid_waits():
     day = small_scenario({**ONE_A_MINUTE, "officers": 2})
     night = small_scenario({**ONE_A_MINUTE, "officers": 2,
                             "night_shift": {"from_hour": 0, "to_hour": 6, "officers": 1}})
-    # 60 arrive in minute 60 (at 60.5 on average); the middle one leaves after 30 of them
-    inflow = _minutes(day, {60: 60})
-    assert fluid_waits(inflow, day)[0, 0] == pytest.approx(60 + 30 / 2 - 60.5)
-    assert fluid_waits(inflow, night)[0, 0] == pytest.approx(60 + 30 / 1 - 60.5)
+    # 60 arrive in step 30 (at 61 minutes on average); the middle one leaves after 30 of them
+    inflow = _steps(day, {30: 60})
+    assert fluid_waits(inflow, day)[0, 0] == pytest.approx(60 + 30 / 2 - 61)
+    assert fluid_waits(inflow, night)[0, 0] == pytest.approx(60 + 30 / 1 - 61)
 
 
 def _flights(starts, loads, arrivals) -> np.ndarray:
@@ -87,18 +90,20 @@ def test_a_flight_reaches_the_hall_one_mean_gap_per_passenger():
     s = small_scenario({"arrivals.pattern": "flights", "arrivals.deboarding_gap_seconds": [2, 8]})
     one = _flights([100.0], [160], s.arrivals)
     assert one.sum() == pytest.approx(160)
-    assert one[0, :4] == pytest.approx([0, 4, 12, 12])        # from 100 s, one every 5 s
-    assert one[0, 14] == pytest.approx(12) and one[0, 15:].sum() == 0     # done at 900 s
+    assert one[0, :3] == pytest.approx([4, 24, 24])        # from 100 s, one every 5 s
+    assert one[0, 7] == pytest.approx(12) and one[0, 8:].sum() == 0     # done at 900 s
     # the run's end cuts the flow as it cuts the travellers
     late = _flights([86400.0 - 400], [160], s.arrivals)
     assert late.sum() == pytest.approx(80)
-    # flights across the blocks of minutes the fluid is computed in, and one landing at once
+    # flights across a boundary (6 h) of the blocks of steps the fluid is computed in, and one
+    # landing at once
+    assert 6 * 3600 % (BLOCK * STEP) == 0
     many = _flights([21000.0, 21500.0, 40000.0], [160, 100, 50], s.arrivals)
-    assert many.sum() == pytest.approx(310) and many[0, 350:359].min() > 0
+    assert many.sum() == pytest.approx(310) and many[0, 175:182].min() > 0
     instant = small_scenario({"arrivals.pattern": "flights",
                               "arrivals.deboarding_gap_seconds": [0, 0]})
     lump = _flights([130.0], [40], instant.arrivals)
-    assert lump[0, 2] == 40 and lump.sum() == 40
+    assert lump[0, 1] == 40 and lump.sum() == 40
 
 
 def test_recording_flights_changes_no_arrival():

@@ -78,14 +78,15 @@ def fresh_flights(arrivals: Arrivals, days: float, rng: np.random.Generator, run
 
 
 def fresh_hourly_counts(arrivals: Arrivals, days: float, rng: np.random.Generator, runs: int,
-                        minute: float, block: int) -> Iterator[np.ndarray]:
-    """Travellers arriving in each `minute`-long bin (a divisor of an hour) of `runs` new runs of
-    the hourly Poisson pattern, `block` bins at a time (runs x bins): independent Poisson counts,
-    as the uniform times of _hourly_poisson's Poisson count per hour give, none after the end."""
+                        step: float, block: int) -> Iterator[np.ndarray]:
+    """Travellers arriving in each `step` seconds (a divisor of an hour) of `runs` new runs of
+    the hourly Poisson pattern, `block` steps at a time (runs x steps): independent Poisson
+    counts, as the uniform times of _hourly_poisson's Poisson count per hour give, none after
+    the end."""
     volume = np.asarray(arrivals.hourly_volume())
     end = days * 86400
-    starts = np.arange(math.ceil(end / minute)) * minute
-    length = np.minimum(starts + minute, end) - starts
+    starts = np.arange(math.ceil(end / step)) * step
+    length = np.minimum(starts + step, end) - starts
     mean = volume[(starts // HOUR).astype(np.int64) % 24] * length / HOUR
     for first in range(0, len(mean), block):
         part = mean[first:first + block]

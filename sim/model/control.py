@@ -32,8 +32,8 @@ from typing import Iterator
 import numpy as np
 
 from tipkit.sim.model.arrivals import arrival_blocks, fresh_flights, fresh_hourly_counts
-from tipkit.sim.model.fluid import (BIN, BLOCK, add_minute_counts, bins_of, flight_blocks,
-                                   fluid_waits, minute_blocks)
+from tipkit.sim.model.fluid import (BLOCK, STEP, add_step_counts, flight_blocks, fluid_waits,
+                                   step_blocks, steps_of)
 from tipkit.sim.model.kpis import CONTROLLED
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.streams import replication_stream
@@ -49,14 +49,14 @@ def wait_corrections(scenario: Scenario, seed: int, replication: int) -> dict[st
     own = own_inflow(scenario, replication_stream(seed, replication, "arrivals"))
     fresh = fresh_inflow(scenario, replication_stream(seed, replication, "fluid_days"),
                          FRESH_RUNS)
-    # one fluid computation for all 1 + FRESH_RUNS runs, a block of minutes at a time
+    # one fluid computation for all 1 + FRESH_RUNS runs, a block of steps at a time
     fluid = fluid_waits((np.vstack(pair) for pair in zip(own, fresh)), scenario)
     correction = fluid[1:].mean(axis=0) - fluid[0]      # columns in the order of CONTROLLED
     return dict(zip(CONTROLLED, correction.tolist()))
 
 
 def own_inflow(scenario: Scenario, rng: np.random.Generator) -> Iterator[np.ndarray]:
-    """The flow of a replication's own arrivals (one row, a block of minutes at a time),
+    """The flow of a replication's own arrivals (one row, a block of steps at a time),
     replayed from the start of its `arrivals` stream: the travellers and flights it met."""
     arrivals, days = scenario.arrivals, scenario.run.days
     flights: list = []
@@ -67,18 +67,18 @@ def own_inflow(scenario: Scenario, rng: np.random.Generator) -> Iterator[np.ndar
         starts = np.concatenate([f[0] for f in flights])
         loads = np.concatenate([f[1] for f in flights])
         return flight_blocks(starts, loads, np.zeros(len(starts), np.int64), 1, arrivals, days)
-    counts = np.zeros(bins_of(days))
+    counts = np.zeros(steps_of(days))
     for times in blocks:
-        add_minute_counts(counts, times)
-    return minute_blocks(counts[None, :])
+        add_step_counts(counts, times)
+    return step_blocks(counts[None, :])
 
 
 def fresh_inflow(scenario: Scenario, rng: np.random.Generator, runs: int
                  ) -> Iterator[np.ndarray]:
-    """The flows of `runs` fresh runs of arrivals (a row each, a block of minutes at a time),
+    """The flows of `runs` fresh runs of arrivals (a row each, a block of steps at a time),
     with the distribution of own_inflow's."""
     arrivals, days = scenario.arrivals, scenario.run.days
     if arrivals.pattern == "flights":
         starts, loads, run = fresh_flights(arrivals, days, rng, runs)
         return flight_blocks(starts, loads, run, runs, arrivals, days)
-    return fresh_hourly_counts(arrivals, days, rng, runs, BIN, BLOCK)
+    return fresh_hourly_counts(arrivals, days, rng, runs, STEP, BLOCK)
