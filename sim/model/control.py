@@ -39,7 +39,7 @@ from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.streams import replication_stream
 
 # Fresh runs per replication: Var(F)/k is then about 1.6% of the direct variance of a day's mean
-# wait at the airport (a 50-fold reduction overall), for about a tenth of a replication's time.
+# wait at the airport (a 50-fold reduction overall), for about 15% of a replication's time.
 FRESH_RUNS = 64
 
 

@@ -2,9 +2,10 @@
 served at the desks' rate, and the first-come-first-served waits of that flow (a row per run).
 
 Used as a control variate (sim.model.control). The desks serve faster under time pressure, as
-the model's officers do, and fewer officers serve at night. The flow keeps what makes one day's queue differ from another's (how many flights land in the
-peak hours, and when), and drops what averages out over thousands of travellers (each service
-time, each deboarding gap). So its mean wait follows the simulated one closely, in the same unit.
+the model's officers do, and fewer officers serve at night. The flow keeps what makes one day's
+queue differ from another's (how many flights land in the peak hours, and when) and drops what
+averages out over thousands of travellers (each service time, each deboarding gap), so its
+waits follow the simulated ones closely, in the same unit.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from scipy.special import ndtr
 
 from tipkit.sim.model.scenario import Arrivals, Duration, Scenario
 
-# Seconds in a step of the flow: two minutes follow a queue that builds over tens of minutes as
-# closely as one (and better than five where waits are short), at half the cost of one.
+# Seconds in a step of the flow. Two minutes follow the queue nearly as closely as one, at half
+# the cost: the mean wait's variance left is 1.95% against 1.93% of the counted one's at the
+# airport, 19% against 17% at the land border (five minutes: 24%).
 STEP = 120.0
 HOUR = 3600.0
 BLOCK = 60          # steps computed at once, so that memory stays small however long the run
