@@ -534,9 +534,9 @@ variance; shelter occupancy and refused referrals are counted directly.
 The desk waits (mean, 95th percentile, share within the target) are <b>control-variate</b>
 estimates: each replication reports its counted value W minus F plus the mean of F over
 {FRESH_RUNS} fresh runs of arrivals, where F is the same KPI of a fluid model of the desk queue
-(the run's arrivals as a flow by the minute, served first come first served at the desks'
-rate, faster under time pressure, fewer officers at night) and the fresh runs come from a
-stream of their own. The coefficient is fixed at 1, so the estimate is unbiased for the
+(the run's arrivals as a flow counted two minutes at a time, served first come first served at
+the desks' rate, faster under time pressure, fewer officers at night) and the fresh runs come
+from a stream of their own. The coefficient is fixed at 1, so the estimate is unbiased for the
 expected KPI of a run, replications stay independent (the fresh runs' own error is inside each
 interval), and the counted waits are kept as <code>desk_wait_mean_direct</code> and the like.
 An airport day is a terminating run (no warm-up); a 24/7 crossing discards a warm-up of
