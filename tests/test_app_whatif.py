@@ -102,9 +102,12 @@ def test_a_run_reports_both_scenarios_the_paired_difference_and_the_verdicts(out
     base_mean, option_mean = ident["base"][0], ident["option"][0]
     assert ident["difference"][0] == pytest.approx(option_mean - base_mean)
     assert any("identifications" in v for v in outcome.verdicts())
+    assert any("per 100 women who crossed" in v for v in outcome.group_verdicts())
     assert "officers identify" in outcome.answer_html
     table = outcome.kpi_table()
     assert "Victims identified (share of victims who crossed)" in set(table.KPI)
+    women = table[table.KPI == "identified: women"].iloc[0]
+    assert "per 100 women who crossed (" in women["difference (option - base)"]
     # progress rose to the end, replication by replication, then through the report
     fractions = [f for f, _ in progress]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -181,7 +184,7 @@ def test_varying_every_assumption_gives_the_chart_the_sentence_and_the_files(tmp
         outcome.sentence.startswith("No assumption moves the answer")
     assert "of the assumption space" in outcome.sentence
     assert "Assumptions that move it most" in outcome.table_html
-    assert set(outcome.downloads) == {"indices.csv", "factors.csv", "points.csv",
+    assert set(outcome.downloads) == {"indices.csv", "factors.csv", "points.csv", "costs.csv",
                                       "sensitivity-report.html"}
     factors = pd.read_csv(pd.io.common.BytesIO(outcome.downloads["factors.csv"]))
     held = factors.set_index("factor").loc["training.specialist_share"]
