@@ -233,6 +233,12 @@ class Outcome:
         table = self.differences.set_index("kpi")
         return [table.loc[k].verdict for k in VERDICT_KPIS if k in table.index]
 
+    def group_verdicts(self) -> list[str]:
+        """Identification by group of victims, in points per 100 victims of that group."""
+        from tipkit.sim.report.tables import group_verdicts
+
+        return group_verdicts(self.differences)
+
     def kpi_table(self) -> pd.DataFrame:
         """Every KPI defined in the run: base, option, difference, each with its interval."""
         from tipkit.sim.report.tables import format_value
@@ -248,17 +254,23 @@ class Outcome:
                          base: _with_interval(kpi, b, format_value),
                          option: _with_interval(kpi, o, format_value),
                          "difference (option - base)": signed_difference(
-                             kpi, (d.difference, d.ci_low, d.ci_high))})
+                             kpi, (d.difference, d.ci_low, d.ci_high), words=True)})
         return pd.DataFrame(rows)
 
 
-def signed_difference(kpi: str, values) -> str:
+def signed_difference(kpi: str, values, words: bool = False) -> str:
     """A paired difference in the KPI's own units, with its 95% interval: shares in
-    percentage points ('+10.7 pts (+5.9 to +15.4)'), everything else as the KPI reads."""
+    percentage points ('+10.7 pts (+5.9 to +15.4)'), everything else as the KPI reads. With
+    `words`, a rate says what it counts, as its verdict does ('+12.4 per 100 women who
+    crossed (+8.1 to +16.0)')."""
+    from tipkit.sim.experiments.verdicts import phrase
+
     mean, low, high = (float(v) for v in values)
     form = KPI_BY_NAME[kpi].form if kpi in KPI_BY_NAME else "number"
     scale, unit, digits = {"share": (100, " pts", 1), "minutes": (1, " min", 1),
                            "rate": (1, "", 2)}.get(form, (1, "", 1))
+    if words and form in ("share", "rate"):
+        scale, unit = phrase(kpi)[3:]
     if not math.isfinite(mean):
         return "-"
     text = f"{mean * scale:+.{digits}f}{unit}"

@@ -117,9 +117,12 @@ def test_a_run_reports_both_scenarios_the_paired_difference_and_the_verdicts(out
     base_mean, option_mean = ident["base"][0], ident["option"][0]
     assert ident["difference"][0] == pytest.approx(option_mean - base_mean)
     assert any("identifications" in v for v in outcome.verdicts())
+    assert any("per 100 women who crossed" in v for v in outcome.group_verdicts())
     assert "officers identify" in outcome.answer_html
     table = outcome.kpi_table()
     assert "Victims identified (share of victims who crossed)" in set(table.KPI)
+    women = table[table.KPI == "identified: women"].iloc[0]
+    assert "per 100 women who crossed (" in women["difference (option - base)"]
     # progress rose to the end, replication by replication, then through the report
     fractions = [f for f, _ in progress]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0

@@ -109,7 +109,7 @@ def test_travellers_log_is_written_only_on_request_and_matches_the_run(tmp_path,
     rep0 = pd.read_csv(tmp_path / "log" / "replications.csv").iloc[0]
     assert len(log) == rep0.travellers
     assert log.victim.sum() == rep0.victims
-    assert (log.outcome == "identified").sum() == rep0.identified
+    assert (log.outcome == "identified").sum() == rep0.identified_direct   # counted, not virtual
     assert log.traveller.sort_values().tolist() == list(range(len(log)))
 
 

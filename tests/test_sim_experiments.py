@@ -32,6 +32,34 @@ def test_verdict_reads_like_a_sentence_with_its_interval():
         "no clear difference in identifications: +0.4 per 100 victims")
 
 
+def test_a_groups_verdict_names_it_and_counts_per_100_of_that_group():
+    assert verdict("identification_rate.woman", 0.124, 0.081, 0.160) == \
+        "more women identified: +12.4 per 100 women who crossed, 95% CI +8.1 to +16.0"
+    assert verdict("identification_rate.child", -0.05, -0.09, -0.01) == \
+        "fewer children identified: -5.0 per 100 children who crossed, 95% CI -9.0 to -1.0"
+    # any other share moves in percentage points; tiny intervals keep their digits
+    assert verdict("egate_utilisation", 0.04, 0.01, 0.06).endswith(
+        "+4.0 percentage points, 95% CI +1.0 to +6.0")
+    assert verdict("false_referrals_per_10k", 0.0041, 0.003, 0.0052) == \
+        "more false referrals: +0.004 per 10,000 travellers, 95% CI +0.003 to +0.005"
+
+
+def test_compares_printed_verdicts_list_each_group_that_crossed():
+    from tipkit.sim.report.tables import differences_text
+    rows = [("identification_rate", 0.1, 0.05, 0.15, 30), ("identification_rate.woman",
+            0.124, 0.081, 0.16, 30), ("identification_rate.trans", float("nan"),
+            float("nan"), float("nan"), 0), ("desk_wait_mean", 1.0, 0.5, 1.5, 30)]
+    table = pd.DataFrame([{"scenario": "option", "kpi": k, "difference": m, "ci_low": lo,
+                           "ci_high": hi, "n": n, "verdict": verdict(k, m, lo, hi)}
+                          for k, m, lo, hi, n in rows])
+    text = differences_text(table, ("identification_rate", "desk_wait_mean"))
+    assert text.splitlines() == [
+        "option against the baseline:",
+        "  - more identifications: +10.0 per 100 victims, 95% CI +5.0 to +15.0",
+        "    - more women identified: +12.4 per 100 women who crossed, 95% CI +8.1 to +16.0",
+        "  - longer desk waits: +1.0 min, 95% CI +0.5 to +1.5"]
+
+
 def test_compare_pairs_each_option_with_the_baseline_on_the_same_travellers(population):
     base = small_scenario({"victims.share": 0.03})
     trained = base.with_values({"name": "trained", "training.specialist_share": 0.5})

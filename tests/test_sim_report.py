@@ -96,6 +96,19 @@ def test_report_is_self_contained_with_an_answer_and_every_chart_as_png(comparis
     assert 'class="training"' in page          # training-effect rows highlighted
 
 
+def test_report_names_its_estimator_and_gives_verdicts_by_group(comparison, tmp_path):
+    page = write_report(comparison, tmp_path / "r.html").read_text()
+    answer = page.split("<h2>The answer</h2>")[1].split("<h2>")[0]
+    appendix = page.split("Appendix: STRESS-DES")[1]
+    assert "virtual victims" in answer and "replications.csv" in answer
+    assert "conditional Monte Carlo" in appendix and "_direct" in appendix
+    assert "control variate" in answer
+    assert "control-variate" in appendix and "desk_wait_mean_direct" in appendix
+    groups = page.split("<h2>Who is identified</h2>")[1].split("<h2>")[0]
+    assert re.search(r"per 100 women who crossed, 95% CI [+-]\d", groups)
+    assert "per 100 children who crossed" in groups
+
+
 def test_assumptions_are_read_from_the_scenario_comments():
     text = ("officers: 10  # assumption: desks staffed\nscreening:\n  none:  # assumption "
             "(training effects)\n    document: 0.3\n  basic:\n    minor: 0.4  # a source\n"

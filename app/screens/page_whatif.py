@@ -134,6 +134,10 @@ def _results(current) -> None:
     st.markdown("#### In plain words")
     st.markdown(outcome.answer_html, unsafe_allow_html=True)
     st.markdown("\n".join(f"- {v}" for v in outcome.verdicts()))
+    groups = outcome.group_verdicts()
+    if groups:
+        with st.expander("Victims identified, by group"):
+            st.markdown("\n".join(f"- {v}" for v in groups))
     _downloads(outcome)
     for chart in outcome.charts:
         st.plotly_chart(to_plotly(chart), key=f"chart-{chart.key}",

@@ -19,8 +19,9 @@ from tipkit.sim.experiments.cost_effectiveness import COUNTED, cost_per_addition
 from tipkit.sim.experiments.replications import (Job, execute, replications_table,
                                                  summary_table)
 from tipkit.sim.experiments.verdicts import paired_differences
-from tipkit.sim.model.national import (NATIONAL_KPIS, NationalScenario, RoutedPoint, deal_legs,
-                                       legs_key, national_kpis, routed_points)
+from tipkit.sim.model.national import (NATIONAL_DIRECT, NATIONAL_KPIS, NationalScenario,
+                                       RoutedPoint, deal_legs, legs_key, national_kpis,
+                                       routed_points)
 from tipkit.sim.model.population import VictimPopulation
 
 
@@ -90,7 +91,8 @@ def national_table(points: list[RoutedPoint], tables: dict[str, pd.DataFrame]) -
     rows = [{"replication": r, **national_kpis(points, {name: t.loc[r].to_dict()
                                                         for name, t in indexed.items()})}
             for r in numbers]
-    return pd.DataFrame(rows, columns=["replication"] + [k.name for k in NATIONAL_KPIS])
+    return pd.DataFrame(rows, columns=["replication"]
+                        + [k.name for k in NATIONAL_KPIS + NATIONAL_DIRECT])
 
 
 def _dealt(national: NationalScenario, population, seed, cache: PointCache):

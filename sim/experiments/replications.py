@@ -12,7 +12,7 @@ from typing import Callable, Hashable, Iterable
 
 import pandas as pd
 
-from tipkit.sim.model.kpis import KPIS
+from tipkit.sim.model.kpis import DIRECT_KPIS, KPIS
 from tipkit.sim.model.border import simulate
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.model.scenario import Scenario
@@ -155,9 +155,10 @@ def _on_dask(batches, population, seed, scheduler, collect, task) -> None:
 # ---- tables ---------------------------------------------------------------------------------
 
 def replications_table(results: dict[int, dict]) -> pd.DataFrame:
-    """One row per replication, one column per KPI, in replication order."""
+    """One row per replication, one column per KPI, in replication order; then the direct
+    counts of the virtual-victim KPIs (`*_direct`), kept to check the estimates against."""
     rows = [{"replication": r, **results[r]} for r in sorted(results)]
-    columns = ["replication"] + [k.name for k in KPIS]
+    columns = ["replication"] + [k.name for k in KPIS + DIRECT_KPIS]
     return pd.DataFrame(rows, columns=columns)
 
 

@@ -11,10 +11,13 @@ import simpy
 from scipy.special import ndtri
 
 from tipkit.sim.model.arrivals import arrival_blocks
-from tipkit.sim.model.kpis import HourlySeries, Tally
+from tipkit.sim.model.control import wait_corrections
+from tipkit.sim.model.kpis import GROUPS, HourlySeries, Tally
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.model.scenario import INDICATORS, Duration, Indicators, Scenario
 from tipkit.sim.model.streams import replication_streams
+from tipkit.sim.model.virtual import (ADULT_AFTER_GATE, CHILD_AT_DESK, EVERY, ScreeningRecord,
+                                      flag_sums, pattern_weights, virtual_kpis)
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -139,10 +142,30 @@ class Border:
         self.speed_up = pressure.speed_up
         self.tally = Tally(s.desk.target_minutes * 60, s.egates.target_minutes * 60)
         self.tally.warmup = self.warmup
+        self.record = ScreeningRecord(s)   # what virtual victims in each place would have met
         self.log = None                 # called with each traveller who leaves, if set
         self.in_system = 0
         self.arrivals_over = False
         self.all_done = env.event()
+
+    def borrow_desk(self, route: int) -> None:
+        """A virtual victim in a counted place meets a desk now, but the place's traveller did
+        not: they get the officer a joiner would get now if one is idle and nobody queues, else
+        the conditions of the next traveller to join the desk queue (see sim.model.virtual)."""
+        desks = self.desks
+        if desks.idle and not desks.queue:
+            self.record.desk(route, desks.idle[-1].level, 0)
+        else:
+            self.record.borrowing.append(route)
+
+    def settle_borrowing(self) -> None:
+        """Routes still waiting at the end (nobody joined a desk after them) meet the desks as a
+        traveller arriving after everyone left would: the next idle officer, no queue."""
+        desks = self.desks
+        officer = desks.idle[-1] if desks.idle else desks.officers[0]
+        for route in self.record.borrowing:
+            self.record.desk(route, officer.level, 0)
+        self.record.borrowing = []
 
 
 # ---- one traveller, from arrival to referral ------------------------------------------------
@@ -155,19 +178,27 @@ def crossing(env: simpy.Environment, border: Border, traveller: Traveller):
     if traveller.counted:
         tally.traveller_crossed(victim)
 
-    flagged = False
-    if border.egates is not None and draws.uses_egate[i] and (
-            victim is None or victim.age != "child"):   # children are not eligible for e-gates
-        traveller.channel = "egate"
-        flagged, failed = yield from egate(env, border, traveller)
-        to_desk = failed and not flagged
+    if border.egates is not None and draws.uses_egate[i]:
+        child = victim is not None and victim.age == "child"
+        if traveller.counted:
+            # virtual victims in this place: an adult takes the gate, a child a desk on arrival
+            border.record.gates += 1
+            if not child:
+                border.borrow_desk(CHILD_AT_DESK)
+        if child:                                # children are not eligible for e-gates
+            flagged = yield from desk(env, border, traveller, CHILD_AT_DESK)
+            if traveller.counted and draws.egate_fails[i]:
+                border.borrow_desk(ADULT_AFTER_GATE)
+        else:
+            traveller.channel = "egate"
+            flagged, failed = yield from egate(env, border, traveller)
+            if failed and not flagged:
+                traveller.channel = "egate+desk"
+                flagged = yield from desk(env, border, traveller, ADULT_AFTER_GATE)
+            elif failed and traveller.counted:
+                border.borrow_desk(ADULT_AFTER_GATE)   # an unflagged victim would go on
     else:
-        to_desk = True
-
-    if to_desk:
-        if traveller.channel == "egate":
-            traveller.channel = "egate+desk"
-        flagged = yield from desk(env, border, traveller)
+        flagged = yield from desk(env, border, traveller, EVERY)
 
     if flagged:
         traveller.flagged = True
@@ -201,18 +232,30 @@ def egate(env, border: Border, traveller: Traveller):
     return flagged, draws.egate_fails[i]
 
 
-def desk(env, border: Border, traveller: Traveller):
+def desk(env, border: Border, traveller: Traveller, route: int):
     """A manual desk: wait for an officer, who processes and screens the traveller. A long
-    queue makes the officer faster and less attentive (time pressure)."""
+    queue makes the officer faster and less attentive (time pressure). `route` says which
+    virtual victims of the traveller's place this screening stands for."""
     draws, i = traveller.draws, traveller.i
     desks = border.desks
+    record = border.record
     joined = env.now
+    borrowed = record.borrowing          # virtual victims who meet the desk as this joiner does
+    if borrowed:
+        record.borrowing = []
+    else:
+        borrowed = ()                    # (later arrivals append to the record's own list)
     officer = desks.free_officer()
     if not isinstance(officer, Officer):
         officer = yield officer
     waited = env.now - joined
     traveller.waited += waited
-    queue_pressure = len(desks.queue) * border.pressure_per_traveller
+    queued = len(desks.queue)
+    if traveller.counted:
+        record.desk(route, officer.level, queued)
+    for other in borrowed:
+        record.desk(other, officer.level, queued)
+    queue_pressure = queued * border.pressure_per_traveller
     if queue_pressure > 1.0:
         queue_pressure = 1.0
     service = (draws.desk_service[i] + officer.extra_seconds) * (
@@ -392,7 +435,8 @@ def simulate(scenario: Scenario, population: VictimPopulation, seed: int, replic
     if series:
         border.tally.series = HourlySeries()
     streams = replication_streams(seed, replication)
-    profiles = population.by_transport(scenario.victims.transport).profiles
+    victims = population.by_transport(scenario.victims.transport)
+    profiles = victims.profiles
     env.process(traveller_arrivals(env, border, streams, profiles))
     if scenario.night_shift is not None:
         env.process(shifts(env, border))
@@ -402,7 +446,11 @@ def simulate(scenario: Scenario, population: VictimPopulation, seed: int, replic
         env.process(_queue_probe(env, border, queue_probe_seconds))
     env.run(until=border.all_done)
     border.desks.count_duty(border.warmup)
-    border.tally.finish(env.now, border)
+    border.settle_borrowing()
+    weights = victims.derived("patterns", lambda: pattern_weights(profiles, GROUPS))
+    virtual = virtual_kpis(flag_sums(border.record, scenario), weights, scenario,
+                           border.tally.travellers)
+    border.tally.finish(env.now, border, virtual, wait_corrections(scenario, seed, replication))
     return border.tally
 
 

@@ -1,5 +1,8 @@
 """What one run reports: the tally a replication keeps as it goes (counts and streaming wait
-summaries, never per-traveller records) and the key performance indicators computed from it."""
+summaries, never per-traveller records) and the key performance indicators computed from it.
+Identification, flag and referral KPIs are virtual-victim estimates (sim.model.virtual), desk
+waits control-variate estimates (sim.model.control), the shelter's cost follows the estimated
+referrals; the direct values they replace are kept as `*_direct` columns of replications.csv."""
 
 from __future__ import annotations
 
@@ -12,6 +15,13 @@ from tipkit.sim.model.costs import cost_kpis
 
 GROUPS = ("woman", "man", "trans", "gender_unknown", "child", "adult", "age_unknown",
           "own_document", "forged_document", "not_own_document")
+# Each group in plain words, as a verdict names it ("per 100 women who crossed").
+GROUP_WORDS = {"woman": "women", "man": "men", "trans": "trans and gender non-conforming people",
+               "gender_unknown": "victims of unrecorded gender", "child": "children",
+               "adult": "adults", "age_unknown": "victims of unrecorded age",
+               "own_document": "victims with their own document",
+               "forged_document": "victims with a forged document",
+               "not_own_document": "victims with someone else's document"}
 
 
 @dataclass(frozen=True)
@@ -26,7 +36,7 @@ class KPI:
 KPIS = (
     KPI("identification_rate", "Victims identified (share of victims who crossed)", "share",
         True, "higher"),
-    *(KPI(f"identification_rate.{g}", f"  identified: {g.replace('_', ' ')}", "share", False,
+    *(KPI(f"identification_rate.{g}", f"  identified: {GROUP_WORDS[g]}", "share", False,
           "higher") for g in GROUPS),
     KPI("victims", "Victims who crossed", "count"),
     KPI("identified", "Victims identified", "count", False, "higher"),
@@ -63,7 +73,29 @@ KPIS = (
     KPI("cost_shelter_per_day", "  shelter bed-nights committed by referrals", "money", False,
         "lower"),
 )
-KPI_BY_NAME = {k.name: k for k in KPIS}
+# What the virtual victims estimate (sim.model.virtual), also counted directly: the direct
+# counts go to replications.csv as `<kpi>_direct` (a group's as identification_rate_direct.woman),
+# to check the estimator against; summaries and comparisons use the estimates.
+VIRTUAL = ("identification_rate", *(f"identification_rate.{g}" for g in GROUPS), "identified",
+           "flag_ppv", "flags_per_10k", "false_referrals_per_10k", "missed_time_pressure",
+           "referrals")
+# What the control variate estimates (sim.model.control), also counted directly (`<kpi>_direct`).
+CONTROLLED = ("desk_wait_mean", "desk_wait_p95", "desk_within_target")
+# What follows the estimated referrals (sim.model.costs): the shelter's cost, and the total.
+COSTED = ("cost_per_day", "cost_shelter_per_day")
+ESTIMATED = VIRTUAL + CONTROLLED + COSTED
+
+
+def direct_name(kpi: str) -> str:
+    """The replications.csv column of a virtual KPI's direct count."""
+    head, dot, group = kpi.partition(".")
+    return f"{head}_direct{dot}{group}"
+
+
+_BY_NAME = {k.name: k for k in KPIS}
+DIRECT_KPIS = tuple(KPI(direct_name(name), f"{_BY_NAME[name].label} (direct count)",
+                        _BY_NAME[name].form) for name in ESTIMATED)
+KPI_BY_NAME = {k.name: k for k in KPIS + DIRECT_KPIS}
 HEADLINE = tuple(k.name for k in KPIS if k.headline)
 
 
@@ -135,13 +167,29 @@ class Tally:
         self._bed_since = now
         self.beds_occupied += change
 
-    def finish(self, now: float, border) -> None:
-        """Close the books at the end of the run and compute the KPIs."""
+    def finish(self, now: float, border, virtual: dict[str, float],
+               corrections: dict[str, float]) -> None:
+        """Close the books at the end of the run and compute the KPIs: `virtual` holds the
+        virtual-victim estimates (empty when nobody was counted), `corrections` what the control
+        variate adds to each counted desk-wait KPI."""
         self.bed_change(now, 0)
         s = border.scenario
         horizon = max(now - self.warmup, 1e-9)
         officers_busy = sum(o.busy for o in border.desks.officers)
-        self.kpis = replication_kpis(self, s, horizon, officers_busy, border.desks.duty_seconds)
+        direct = replication_kpis(self, s, horizon, officers_busy, border.desks.duty_seconds)
+        estimates = {**{k: virtual.get(k, math.nan) for k in VIRTUAL},
+                     **{k: _corrected(direct[k], corrections[k]) for k in CONTROLLED}}
+        # the shelter's cost from the estimated referrals (a run with no traveller: as counted)
+        if "referrals" in virtual:
+            estimates.update(cost_kpis(s, {**direct, **estimates}))
+        else:
+            estimates.update({k: direct[k] for k in COSTED})
+        self.kpis = {**direct, **{direct_name(k): direct[k] for k in ESTIMATED}, **estimates}
+
+
+def _corrected(direct: float, correction: float) -> float:
+    """A control-variate estimate; an undefined or infinite count stays as it is."""
+    return direct + correction if math.isfinite(direct) else direct
 
 
 class HourlySeries:
@@ -179,6 +227,7 @@ class HourlySeries:
 
 def replication_kpis(t: Tally, s, horizon: float, officers_busy: float, duty_seconds: float
                      ) -> dict[str, float]:
+    """The KPIs as counted in this replication (before any virtual-victim estimate)."""
     def ratio(a, b, scale=1.0):
         return a / b * scale if b else math.nan
 

@@ -54,7 +54,13 @@ NATIONAL_KPIS = (
         "lower"),
     KPI("travellers_per_day", "Travellers a day", "number"),
 )
-NATIONAL_BY_NAME = {k.name: k for k in NATIONAL_KPIS}
+# The national direct counts (from the points' `*_direct` columns), kept in the national
+# replications to check the virtual-victim estimates against; never compared or summarised.
+NATIONAL_DIRECT = (
+    KPI("identification_rate_direct", "Victims identified, nationally (direct count)", "share"),
+    KPI("identified_per_day_direct", "Victims identified a day (direct count)", "number"),
+)
+NATIONAL_BY_NAME = {k.name: k for k in NATIONAL_KPIS + NATIONAL_DIRECT}
 
 
 @dataclass(frozen=True)
@@ -360,9 +366,12 @@ def national_kpis(points: list[RoutedPoint], rows: dict[str, dict]) -> dict[str,
     p95 = [rows[p.name]["desk_wait_p95"] for p in points]
     within = [rows[p.name]["desk_within_target"] for p in points]
     return {
-        "identification_rate": sum(p.victim_weight * rows[p.name]["identification_rate"]
-                                   for p in points),
+        **{f"identification_rate{kind}": sum(p.victim_weight
+                                             * rows[p.name][f"identification_rate{kind}"]
+                                             for p in points)
+           for kind in ("", "_direct")},
         "identified_per_day": day_sum("identified"),
+        "identified_per_day_direct": day_sum("identified_direct"),
         "victims_per_day": day_sum("victims"),
         "cost_per_day": sum(rows[p.name]["cost_per_day"] for p in points),
         "cost_border_per_day": sum(rows[p.name]["cost_border_per_day"] for p in points),

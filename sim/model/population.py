@@ -6,9 +6,9 @@ the run's provenance records which one by the hash of that manifest."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import tipkit.sim
 from tipkit.synth.release import schema
@@ -46,10 +46,21 @@ class VictimPopulation:
     source: str
     profiles: tuple[VictimProfile, ...]
     manifest_sha256: str = ""
+    # what replications derive from the profiles, computed once per process (not compared)
+    _derived: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def derived(self, key, build: Callable[[], object]):
+        """`build()`, computed on first use and kept: every replication asks again."""
+        if key not in self._derived:
+            self._derived[key] = build()
+        return self._derived[key]
 
     def by_transport(self, modes) -> "VictimPopulation":
         """Only the legs made by these transport modes (an airport sees plane legs)."""
-        modes = set(modes)
+        modes = frozenset(modes)
+        return self.derived(("transport", modes), lambda: self._by_transport(modes))
+
+    def _by_transport(self, modes: frozenset) -> "VictimPopulation":
         kept = tuple(p for p in self.profiles if p.transport in modes)
         if not kept:
             raise UserError(f"{self.source}: no official-crossing legs by {', '.join(sorted(modes))}")

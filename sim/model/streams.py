@@ -24,11 +24,17 @@ STREAMS = (
     "confirmation",        # whether the interview confirms (or wrongly refers) the traveller
     "stay",                # length of stay in a shelter bed
     "initial_stays",       # remaining stays of beds occupied at the start
+    "fluid_days",          # fresh runs of arrivals for the desk-wait control (sim.model.control)
 )
 
 
 def replication_streams(seed: int, replication: int) -> dict[str, np.random.Generator]:
     """One independent Generator per random input of one replication."""
-    return {name: np.random.Generator(np.random.PCG64(
-                np.random.SeedSequence(entropy=seed, spawn_key=(replication, k))))
-            for k, name in enumerate(STREAMS)}
+    return {name: replication_stream(seed, replication, name) for name in STREAMS}
+
+
+def replication_stream(seed: int, replication: int, name: str) -> np.random.Generator:
+    """The Generator of one random input of one replication, from its start (the same draws as
+    `replication_streams(seed, replication)[name]`)."""
+    return np.random.Generator(np.random.PCG64(
+        np.random.SeedSequence(entropy=seed, spawn_key=(replication, STREAMS.index(name)))))

@@ -313,8 +313,8 @@ _NO_WARMUP = ("No warm-up check is stored with these results: one-day runs witho
 def budget_report(results: ResultFolder, out: Path) -> tuple[list[Chart], str]:
     """The report of an optimise or national folder to be written at `out`: its charts (PNGs
     beside it) and the HTML page, charts embedded (page.write_report writes both)."""
-    from tipkit.sim.report.page import (_assumptions_html, figures_html, page_shell,
-                                        warmup_checks_text)
+    from tipkit.sim.report.page import (ESTIMATION_HTML, _assumptions_html, figures_html,
+                                        page_shell, warmup_checks_text)
 
     chart_list = report_charts(results)
     if results.kind == "optimise":
@@ -341,7 +341,9 @@ the most victims" depends on the assumed noticing probabilities (highlighted bel
 on where the victims cross. Victims a day and the routing of transport modes to points are
 assumptions too.</p></div>
 {_assumptions_html(results, [])}
-<h2>Warm-up</h2>
+<h2>Estimation and warm-up</h2>
+<p>Every point's run, in every option, is estimated as a single crossing point's is.
+{ESTIMATION_HTML}</p>
 <p>{html.escape(warmup_checks_text(results.meta) or _NO_WARMUP)}</p>"""
     return chart_list, page_shell(title, results, body, what)
 

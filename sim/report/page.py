@@ -16,7 +16,8 @@ from tipkit.sim.experiments.warmup import METHOD as WARMUP_METHOD, WarmupCheck, 
 from tipkit.sim.model.assumptions import assumptions_in
 from tipkit.sim.report import charts, sensitivity as global_sensitivity
 from tipkit.sim.report.charts import Chart, Series
-from tipkit.sim.model.kpis import KPI_BY_NAME
+from tipkit.sim.model.control import FRESH_RUNS
+from tipkit.sim.model.kpis import GROUP_WORDS, GROUPS, KPI_BY_NAME
 from tipkit.sim.experiments.results import ResultFolder, read_results
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.report.tables import format_value
@@ -341,6 +342,7 @@ def _answer(options: list[Option], baseline: Option, differences: dict,
                     f"({html.escape(refused.name)}).")
     else:
         text.append("Shelters refused no referral in any option.")
+    text.append(METHOD_SENTENCE)
     if sensitivity is not None and not sensitivity.empty:
         half = sensitivity[sensitivity.training_effect_scale == 0.5]
         none = sensitivity[sensitivity.training_effect_scale == 0.0]
@@ -374,6 +376,13 @@ def _cost_sentence(options: list[Option], baseline: Option, differences: dict) -
         words.append(f"{whose}: {row['verdict']}")
     return (f" What <b>{html.escape(name)}</b> costs per additional victim identified, "
             + "; ".join(html.escape(w) for w in words) + ".")
+
+
+METHOD_SENTENCE = (
+    "Identification, flags and referrals are estimated with <i>virtual victims</i> (conditional "
+    "Monte Carlo) and desk waits with a <i>control variate</i> (a fluid model of each day's "
+    "queue), far more precisely than by counting the few victims who crossed: the appendix "
+    "(section 4) gives both methods, and the direct counts are in replications.csv.")
 
 
 def _listing(names: list[str], most: int = 5) -> str:
@@ -447,6 +456,41 @@ def _options_table(options: list[Option], differences: dict, baseline: Option) -
             f"with 95% confidence intervals; referrals are per day.</p>")
 
 
+def _groups_html(options: list[Option], baseline: Option, differences: dict,
+                 most: int = 3) -> str:
+    """Identification by group of victims: the baseline's rate, and the options with the
+    largest overall gains against it, in points per 100 victims of each group."""
+    groups = [g for g in GROUPS if math.isfinite(baseline.mean(f"identification_rate.{g}"))]
+    if not groups:
+        return "<p>No group of victims crossed in these runs.</p>"
+
+    def gain(o: Option) -> float:
+        d = differences[o.name].set_index("kpi").difference.get("identification_rate")
+        return d if d is not None and math.isfinite(d) else -math.inf
+    shown = sorted((o for o in options if o.name in differences), key=gain, reverse=True)[:most]
+    head = (f"<th>Group of victims</th><th>{html.escape(baseline.name)} (baseline)</th>"
+            + "".join(f"<th>{html.escape(o.name)} against the baseline</th>" for o in shown))
+    body = []
+    for g in groups:
+        kpi = f"identification_rate.{g}"
+        lo, hi = baseline.interval(kpi)
+        ci = f" (95% CI {100 * lo:.1f} to {100 * hi:.1f})" if math.isfinite(lo) else ""
+        cells = [f"<td>{100 * baseline.mean(kpi):.1f} per 100 {html.escape(GROUP_WORDS[g])} "
+                 f"who crossed{ci}</td>"]
+        for o in shown:
+            row = differences[o.name].set_index("kpi").loc[kpi]
+            cells.append(f"<td>{html.escape(row.verdict)}</td>")
+        body.append(f"<tr><th>{html.escape(GROUP_WORDS[g].capitalize())}</th>"
+                    f"{''.join(cells)}</tr>")
+    more = (f"<p class=\"note\">The {len(shown)} options with the largest gains overall are "
+            f"shown; every option's group differences are in differences.csv.</p>"
+            if len(differences) > len(shown) else "")
+    return (f"<div class=\"scroll\"><table class=\"groups\"><thead><tr>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table></div><p class=\"note\">Groups as the "
+            f"victim release records them (gender, age group, travel document). Every rate "
+            f"reads per 100 victims of that group who crossed.</p>{more}")
+
+
 def _stress_appendix(results: ResultFolder, s: Scenario) -> str:
     meta = results.meta
     versions = ", ".join(f"{k} {v}" for k, v in sorted(meta.get("versions", {}).items()))
@@ -497,6 +541,7 @@ are marked as assumptions (table above). Sources cited:</p><ul class="small">{so
 <p>{reps} Common random numbers: one numpy SeedSequence per replication (run seed
 {meta.get('seed')}), one independent stream per random input, so the n-th traveller is the same
 person in every option; options are compared by paired differences with 95% t-intervals.
+{ESTIMATION_HTML}
 {html.escape(_warmup_text(meta, s))}
 {'Grid: ' + html.escape(', '.join(f'{k} = {v}' for k, v in axes.items())) + '.' if axes else ''}
 Results are identical whether replications run serially, on local cores or on a Dask
@@ -509,6 +554,31 @@ cluster.</p>
 and the scenario files copied to <code>{html.escape(str(results.folder / 'scenarios'))}</code>
 with seed {meta.get('seed')}.</p>
 """
+
+
+# How the KPIs are estimated, as the STRESS-DES appendix (and the budget report) states it once.
+ESTIMATION_HTML = f"""Estimation: the identification rates (overall and by group of victims), victims
+identified, flags per 10,000, the share of flags that are victims, false referrals, referrals
+and victims missed under time pressure are <b>conditional Monte Carlo ("virtual victims")</b>
+estimates. Each replication conditions on its queues (who arrived, which officer or e-gate
+screened whom, the queue length when each service began) and integrates out, in closed form, who
+is a victim, which indicators they carry (the 16 patterns weighted as in the legs of the victim
+population this point draws from, for its transport modes) and every screening and confirmation
+draw: at each screening of every counted traveller, the probability that a victim in their place
+would have been flagged and confirmed. Children, who may not use e-gates, meet the desk
+conditions of the desk travellers arriving then. The estimates have the same expectation as the
+direct counts, which are kept in <code>replications.csv</code> (columns ending
+<code>_direct</code>), and a far smaller variance; the shelter's cost a day follows the
+estimated referrals, while shelter occupancy and refused referrals are counted directly.
+The desk waits (mean, 95th percentile, share within the target) are <b>control-variate</b>
+estimates: each replication reports its counted value W minus F plus the mean of F over
+{FRESH_RUNS} fresh runs of arrivals, where F is the same KPI of a fluid model of the desk queue
+(the run's arrivals as a flow counted two minutes at a time, served first come first served at
+the desks' rate, faster under time pressure, fewer officers at night, counting only the
+travellers who arrive after the run's own warm-up) and the fresh runs come from a stream of their
+own. The coefficient is fixed at 1, so the estimate is unbiased for the expected KPI of a run,
+replications stay independent (the fresh runs' own error is inside each interval), and the
+counted waits are kept as <code>desk_wait_mean_direct</code> and the like."""
 
 
 def _warmup_text(meta: dict, s: Scenario) -> str:
@@ -654,6 +724,8 @@ def _page(results: ResultFolder, content: ReportContent, out: Path) -> str:
 {_options_table(options, differences, baseline)}
 <h2>Identification</h2>
 {by_key.get('identification', '')}
+<h2>Who is identified</h2>
+{_groups_html(options, baseline, differences)}
 <h2>Identification against waiting</h2>
 {by_key.get('tradeoff', '')}
 <h2>Referrals and shelter capacity</h2>

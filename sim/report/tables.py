@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-from tipkit.sim.model.kpis import KPI_BY_NAME
+from tipkit.sim.model.kpis import GROUPS, KPI_BY_NAME
 from tipkit.sim.model.national import NATIONAL_BY_NAME
 
 
@@ -50,7 +50,8 @@ def summary_text(summary: pd.DataFrame, title: str = "") -> str:
 
 
 def differences_text(differences: pd.DataFrame, kpis) -> str:
-    """The verdicts of a comparison for the chosen KPIs, scenario by scenario."""
+    """The verdicts of a comparison for the chosen KPIs, scenario by scenario; identification
+    is followed by each group of victims that crossed (per 100 victims of that group)."""
     lines = []
     for name, block in differences.groupby("scenario", sort=False):
         lines.append(f"{name} against the baseline:")
@@ -58,6 +59,8 @@ def differences_text(differences: pd.DataFrame, kpis) -> str:
             row = block[block.kpi == kpi]
             if len(row):
                 lines.append(f"  - {row.iloc[0].verdict}")
+            if kpi == "identification_rate":
+                lines += [f"    - {v}" for v in group_verdicts(block)]
     return "\n".join(lines)
 
 
@@ -138,3 +141,10 @@ def points_text(point_summaries: pd.DataFrame, kpis) -> str:
         columns="kpi", values="mean", sort=False)[list(kpis)]
     shown = table.apply(lambda col: col.map(lambda x: format_value(col.name, x)))
     return shown.to_string()
+
+
+def group_verdicts(differences: pd.DataFrame) -> list[str]:
+    """The identification verdict of every group of victims defined in these runs, in order."""
+    table = differences.set_index("kpi")
+    kpis = [f"identification_rate.{g}" for g in GROUPS]
+    return [table.loc[k].verdict for k in kpis if k in table.index and table.loc[k].n > 0]
