@@ -32,13 +32,14 @@ def main() -> None:
     parser.add_argument("--replications", type=int, default=2)
     args = parser.parse_args()
 
-    start = time.perf_counter()
-    planned = plan_sensitivity(AIRPORT, samples=args.samples, replications=args.replications,
-                               seed=1, workers=args.jobs)
-    p = planned.plan
     with tempfile.TemporaryDirectory() as tmp:
-        result, _ = run_sensitivity(planned, out=Path(tmp) / "sensitivity", workers=args.jobs)
-    wall = time.perf_counter() - start
+        start = time.perf_counter()
+        planned = plan_sensitivity(AIRPORT, samples=args.samples,
+                                   replications=args.replications, seed=1,
+                                   out=Path(tmp) / "sensitivity", workers=args.jobs)
+        p = planned.plan
+        result, _ = run_sensitivity(planned, workers=args.jobs)
+        wall = time.perf_counter() - start
     print(f"sim sensitivity, airport baseline / train-half / train-all, {args.jobs} processes:")
     print(f"  {len(p.varied)} assumptions varied, {args.samples} trajectories = "
           f"{len(p.design) - 1} sample points x {args.replications} replications, "
