@@ -89,11 +89,16 @@ def _on_local_processes(batches, population, seed, workers, collect, task) -> No
     except BaseException:
         # the processes are the pool's own (Python 3.14 names this terminate_workers())
         workers_left = list((pool._processes or {}).values())  # noqa: SLF001
+        manager = pool._executor_manager_thread  # noqa: SLF001
         for process in workers_left:
             process.kill()
         pool.shutdown(wait=False, cancel_futures=True)
         for process in workers_left:
             process.join(timeout=5)
+        # Let the pool's manager thread finish closing its pipe now: at exit, Python 3.11
+        # would otherwise write to that pipe as it closes and print a traceback.
+        if manager is not None:
+            manager.join(timeout=5)
         raise
     pool.shutdown()
 
