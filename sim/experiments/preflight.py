@@ -17,7 +17,7 @@ from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.scenario_files import scenario_files
 from tipkit.yamlfiles import load_yaml
 
-TRAVELLERS_PER_SECOND = 100_000  # one core, the full model (bench_sim: ~188,000 on a quiet one)
+TRAVELLERS_PER_SECOND = 60_000   # one core, the full model with its estimators (bench_sim: ~69,000)
 SECONDS_PER_REPLICATION = 0.01   # and each replication's own setup, however few its travellers
 LONGEST_HOURS = 24.0             # longer local runs need --yes: far beyond an ordinary day
 
