@@ -189,3 +189,23 @@ def test_a_partial_section_keeps_the_level_defaults_but_a_duration_is_given_whol
     assert scenario.screening.specialist.document == 0.9
     assert scenario.screening.specialist.control == Scenario().screening.specialist.control
     assert scenario.desk.service_seconds.cap is None       # not merged with the default's cap
+
+
+def test_options_loaded_under_one_name_are_named_apart_by_their_files(tmp_path):
+    """Two files that call themselves the same are told apart by file name, scenarios and
+    national networks alike; an option whose name is free keeps it."""
+    from tipkit.sim.model.national import load_national
+    from tipkit.sim.model.scenario_files import named_apart
+
+    base = SCENARIOS / "airport-baseline.yaml"
+    copy = tmp_path / "my-airport.yaml"
+    copy.write_text(base.read_text())
+    first = named_apart(load_scenario(base), base, {})
+    second = named_apart(load_scenario(copy), copy, {first.name: first})
+    assert first.name == load_scenario(base).name
+    assert second.name == f"{first.name} (my-airport)"
+    assert second.with_values({"name": first.name}) == first    # nothing else changed
+    network = SCENARIOS / "national" / "national-baseline.yaml"
+    national = load_national(network)
+    assert named_apart(national, tmp_path / "b.yaml", {national.name: national}).name == \
+        f"{national.name} (b)"

@@ -18,6 +18,7 @@ from tipkit.sim.experiments.warmup import check_warmups, reported
 from tipkit.sim.model.national import (NationalScenario, deal_legs, load_national, routed_points,
                                        unrouted_share)
 from tipkit.sim.model.population import VictimPopulation, load_population
+from tipkit.sim.model.scenario_files import named_apart
 from tipkit.sim.model.queueing import offered_utilisation
 
 
@@ -28,12 +29,8 @@ def load_nationals(paths, population_dir=None
     each point's utilisation at or above 1, and legs that no point serves."""
     options = {}
     for path in paths:
-        national = load_national(path)
-        name = national.name
-        if name in options:
-            name = f"{name} ({Path(path).stem})"
-            national = national.with_values({"name": name})
-        options[name] = national
+        national = named_apart(load_national(path), path, options)
+        options[national.name] = national
     population = load_population(population_release(point_files(options), population_dir))
     return options, population, national_warnings(options, population)
 

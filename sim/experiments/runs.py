@@ -22,7 +22,7 @@ from tipkit.sim.model.queueing import offered_utilisation
 from tipkit.sim.experiments.replications import summary_table
 from tipkit.sim.experiments.warmup import check_warmups, reported
 from tipkit.sim.model.scenario import Scenario
-from tipkit.sim.model.scenario_files import load_scenario, scenario_source
+from tipkit.sim.model.scenario_files import load_scenario, named_apart, scenario_source
 from tipkit.errors import UserError
 
 Warn = Callable[[str], None]
@@ -45,11 +45,8 @@ def load(paths, population_dir=None, warn: Warn | None = None) -> Loaded:
             raise UserError(f"{path}: a national network: sweep and sensitivity take single "
                             "crossing points (run or compare the network; sweep or vary the "
                             "assumptions of a point's own scenario file)")
-        scenario = load_scenario(path)
+        scenario = named_apart(load_scenario(path), path, scenarios)
         name = scenario.name
-        if name in scenarios:
-            name = f"{name} ({Path(path).stem})"
-            scenario = scenario.with_values({"name": name})
         scenarios[name] = scenario
         sources[name] = scenario_source(path)
         warnings += [f"{name}: {message}" for message in offered_utilisation(scenario).warnings()]

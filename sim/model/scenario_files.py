@@ -26,6 +26,15 @@ def load_scenario(path: str | Path) -> Scenario:
     return Scenario.from_mapping(raw, where=str(path))
 
 
+def named_apart(option, path: str | Path, taken):
+    """`option` (a scenario or a national network) as loaded from `path`, renamed
+    "name (file stem)" when an option in `taken` already has its name: options compared side by
+    side need names of their own."""
+    if option.name not in taken:
+        return option
+    return option.with_values({"name": f"{option.name} ({Path(path).stem})"})
+
+
 def scenario_files(path: str | Path) -> list[Path]:
     """The file and those it is based on, the file first."""
     path = Path(path)
