@@ -20,7 +20,7 @@ import yaml
 
 from tipkit.errors import UserError
 from tipkit.sim.model.fields import suggest
-from tipkit.sim.model.kpis import KPI
+from tipkit.sim.model.kpis import KPI, KPI_BY_NAME
 from tipkit.sim.model.population import VictimPopulation
 from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.scenario_files import load_scenario, scenario_source
@@ -36,11 +36,9 @@ NATIONAL_KPIS = (
         "share", True, "higher"),
     KPI("identified_per_day", "Victims identified a day", "number", False, "higher"),
     KPI("victims_per_day", "Victims who crossed a day", "number"),
-    KPI("cost_per_day", "Cost a day (border agency and shelter)", "money", False, "lower"),
-    KPI("cost_border_per_day", "  border agency: staff, training, e-gates, secondary", "money",
-        False, "lower"),
-    KPI("cost_shelter_per_day", "  shelter bed-nights committed by referrals", "money", False,
-        "lower"),
+    # the points' costs, added up: the same KPIs as a single point's
+    *(KPI_BY_NAME[name] for name in ("cost_per_day", "cost_border_per_day",
+                                     "cost_shelter_per_day")),
     KPI("desk_wait_mean_worst", "Desk wait, mean, at the worst point (min)", "minutes", True,
         "lower"),
     KPI("desk_wait_p95_worst", "Desk wait, 95th percentile, at the worst point (min)",
