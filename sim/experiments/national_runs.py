@@ -22,17 +22,13 @@ from tipkit.sim.model.scenario_files import named_apart
 from tipkit.sim.model.queueing import offered_utilisation
 
 
-def load_nationals(paths, population_dir=None
-                   ) -> tuple[dict[str, NationalScenario], VictimPopulation, list[str]]:
-    """National files (names made unique), the victim population (--population, else the
-    release the points' files name in victims.release, else the default) and the warnings:
-    each point's utilisation at or above 1, and legs that no point serves."""
+def load_options(paths) -> dict[str, NationalScenario]:
+    """National files by name (names made unique)."""
     options = {}
     for path in paths:
         national = named_apart(load_national(path), path, options)
         options[national.name] = national
-    population = load_population(population_release(point_files(options), population_dir))
-    return options, population, national_warnings(options, population)
+    return options
 
 
 def national_warnings(options: dict[str, NationalScenario], population: VictimPopulation
@@ -62,10 +58,13 @@ def _prepare(paths, *, out, force, seed, replications, population_dir, workers, 
     count = _whole(replications)
     if count < 2:
         raise UserError("--replications must be at least 2 (an interval needs two)")
-    files = point_files({str(p): load_national(p) for p in paths})
-    outputs.check_out(out, force=force,
-                      inputs=[*paths, *files, population_release(files, population_dir)])
-    options, population, warnings = load_nationals(paths, population_dir)
+    options = load_options(paths)
+    files = point_files(options)
+    # --population, else the release the points' files name, else the default release
+    release = population_release(files, population_dir)
+    outputs.check_out(out, force=force, inputs=[*paths, *files, release])
+    population = load_population(release)
+    warnings = national_warnings(options, population)
     refuse_long([(p.scenario, count) for national in options.values() for p in national.points],
                 workers=workers, scheduler=scheduler, long_ok=long_ok)
     for message in warnings if warn is not None else ():
