@@ -49,3 +49,9 @@ def shown(path: Path) -> str:
         return str(Path(path).resolve().relative_to(Path.cwd().resolve())) or "."
     except ValueError:
         return str(path)
+
+
+def no_scenarios(config) -> str:
+    """What a page that starts from a scenario says when the scenarios folder holds none."""
+    return (f"No scenario files in {shown(config.scenarios)}: start the app from the tipkit "
+            "folder or pass --scenarios DIR to tipkit app.")

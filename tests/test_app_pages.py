@@ -195,3 +195,18 @@ def test_first_start_builds_the_default_release(tmp_path, monkeypatch):
     # the same library, figures, size, k and seed as `make demo`: the committed cases
     assert (built / "cases.csv").read_bytes() == \
         (ROOT / "releases" / "iom-2018" / "cases.csv").read_bytes()
+
+
+@pytest.mark.parametrize("page", [None, "page_budget.py"], ids=["what-if", "budget"])
+def test_a_page_with_no_scenario_files_says_where_it_looked_and_what_to_do(folders, tmp_path,
+                                                                            monkeypatch, page):
+    empty = tmp_path / "no-scenarios"
+    empty.mkdir()
+    monkeypatch.setenv(settings.SCENARIOS, str(empty))
+    at = _app()
+    if page is not None:
+        at.switch_page(page).run()
+    _no_failure(at)
+    assert [e.value for e in at.error] == [
+        f"No scenario files in {empty}: start the app from the tipkit folder or pass "
+        "--scenarios DIR to tipkit app."]

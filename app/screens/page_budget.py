@@ -22,8 +22,7 @@ def main() -> None:
                "that identifies the most victims while keeping the queues within the limit.")
     paths = budget.budget_scenarios(config.scenarios)
     if not paths:
-        st.error(f"No scenario files in {settings.shown(config.scenarios)}: start the app "
-                 "from the tipkit folder or pass --scenarios DIR to tipkit app.")
+        st.error(settings.no_scenarios(config))
         return
     with st.sidebar:
         _inputs(paths, config)

@@ -33,8 +33,7 @@ def main() -> None:
                "travellers (common random numbers), so differences are not chance.")
     paths = whatif.scenario_paths(config.scenarios)
     if not paths:
-        st.error(f"No scenario files in {settings.shown(config.scenarios)}: start the app "
-                 "from the tipkit folder or pass --scenarios DIR to tipkit app.")
+        st.error(settings.no_scenarios(config))
         return
     with st.sidebar:
         request = _levers(paths, config)
