@@ -17,7 +17,7 @@ from tipkit.sim.experiments.national_results import national_mapping
 from tipkit.sim.experiments.decisions import (cost_today, currency, decision_space,
                                               parse_budget, parse_constraint, parse_decision)
 from tipkit.sim.experiments.national_runs import point_warmup_checks
-from tipkit.sim.experiments.optimise import Optimum, optimise
+from tipkit.sim.experiments.optimise import Optimum, check_search, optimise
 from tipkit.sim.experiments.preflight import check_seed, population_release, refuse_long
 from tipkit.sim.experiments.warmup import check_warmups, reported
 from tipkit.sim.model.fields import changed_keys, get_dotted
@@ -45,7 +45,7 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
     path = Path(path)
     out = Path(out or Path("runs") / f"{path.stem}-optimise")
     check_seed(seed)
-    _check_search(first, most, precision, indifference)
+    check_search(first, most, precision, indifference)
     base = load_base(path)
     national = isinstance(base, NationalScenario)
     points = base.point_names if national else None
@@ -82,20 +82,6 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
                        **results.provenance(population, seed), **checked},
                       written_as=out)
     return found, out
-
-
-def _check_search(first: int, most: int, precision: float, indifference: float) -> None:
-    """The search's own settings, as one line each (the CLI's types refuse most already; the
-    app and library callers come here too)."""
-    if first < 3:
-        raise UserError(f"--first-replications must be 3 or more (got {first})")
-    if most < first:
-        raise UserError(f"--max-replications ({most}) must be at least --first-replications "
-                        f"({first})")
-    if not 0 < precision < 1:
-        raise UserError(f"--precision must be between 0 and 1 (got {precision})")
-    if not 0 <= indifference < 1:
-        raise UserError(f"--indifference must be 0 or more and below 1 (got {indifference})")
 
 
 def write_optimum(folder, path: Path, base, found: Optimum, meta: dict,

@@ -126,8 +126,7 @@ def optimise(base, space: Space, population, seed: int, constraints: list[Constr
              precision: float = 0.05, alpha: float = 0.05, workers: int | None = None,
              scheduler: str | None = None, progress=None) -> Optimum:
     """Screen and double over the options within the budget (see the module's docstring)."""
-    if first < 3 or most < first:
-        raise UserError("--first-replications must be at least 3 and at most --max-replications")
+    check_search(first, most, precision, indifference)
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}
     sims = Simulations(space, population, seed, where)
     constraints = [c for c in constraints if c.point != "total"]   # applied to the space
@@ -189,6 +188,20 @@ def optimise(base, space: Space, population, seed: int, constraints: list[Constr
         n = min(2 * n, most)
     return _conclude(base, space, sims, alive, reps_given, fate, last_mean, n, constraints,
                      stop, alpha)
+
+
+def check_search(first: int, most: int, precision: float, indifference: float) -> None:
+    """The search's own settings, as one line each (the CLI's types refuse most already; the
+    app and library callers come here too, and `optimise` itself)."""
+    if first < 3:
+        raise UserError(f"--first-replications must be 3 or more (got {first})")
+    if most < first:
+        raise UserError(f"--max-replications ({most}) must be at least --first-replications "
+                        f"({first})")
+    if not 0 < precision < 1:
+        raise UserError(f"--precision must be between 0 and 1 (got {precision})")
+    if not 0 <= indifference < 1:
+        raise UserError(f"--indifference must be 0 or more and below 1 (got {indifference})")
 
 
 def _best(means: np.ndarray, allowed: np.ndarray, cost: np.ndarray) -> int | None:
