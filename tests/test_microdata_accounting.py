@@ -67,3 +67,11 @@ def test_exponential_mechanism_draws_from_its_distribution():
     halved = [budget.select("c", np.array([0.0, 2.0]), 1.0, rng, sensitivity=2.0)
               for _ in range(4000)]
     assert np.mean(halved) == pytest.approx(math.exp(0.5) / (1 + math.exp(0.5)), abs=0.025)
+
+
+def test_gaussian_rho_is_the_inverse_of_gaussian_sigma():
+    from tipkit.synth.microdata.accounting import gaussian_rho, gaussian_sigma
+
+    for rho in (1e-4, 0.05, 1.0, 7.5):
+        for sensitivity in (1.0, 2.0):
+            assert math.isclose(gaussian_rho(gaussian_sigma(rho, sensitivity), sensitivity), rho)

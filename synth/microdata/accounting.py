@@ -47,6 +47,11 @@ def gaussian_sigma(rho: float, sensitivity: float = 1.0) -> float:
     return sensitivity / math.sqrt(2 * rho)
 
 
+def gaussian_rho(sigma: float, sensitivity: float = 1.0) -> float:
+    """The zCDP cost of a Gaussian measurement with noise `sigma` (gaussian_sigma's inverse)."""
+    return sensitivity ** 2 / (2 * sigma ** 2)
+
+
 def exponential_rho(epsilon: float) -> float:
     """The zCDP cost of one exponential mechanism with this epsilon (Cesar and Rogers 2021: an
     epsilon-DP exponential mechanism is epsilon^2/8-zCDP; AIM accounts for it the same way)."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tipkit.synth.microdata import marginals as model
-from tipkit.synth.microdata.accounting import Budget, exponential_rho
+from tipkit.synth.microdata.accounting import Budget, exponential_rho, gaussian_rho
 from tipkit.synth.microdata.estimation import combined, estimate
 from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.schema import OTHER
@@ -168,7 +168,7 @@ def private_model(codes, domain: Domain, k: int, budget: Budget, rng, support_rn
             weights = refit(support, weights, cdomain, measurements, WORKING_SWEEPS)
             index = [model.cells(support, cdomain, c.columns) for c in pool]
             redrawn = len(measurements)
-        last = budget.remaining < 2 * (_rho(sigma) + exponential_rho(epsilon))
+        last = budget.remaining < 2 * (gaussian_rho(sigma) + exponential_rho(epsilon))
         if last:  # spend what is left in one last round
             sigma = math.sqrt(1 / (2 * MEASURE_SHARE * budget.remaining))
             epsilon = math.sqrt(8 * (1 - MEASURE_SHARE) * budget.remaining)
@@ -189,7 +189,7 @@ def private_model(codes, domain: Domain, k: int, budget: Budget, rng, support_rn
         table = pool[chosen]
         noisy, noise_of[chosen] = budget.measure(
             f"{len(table.columns)}-way {' x '.join(table.columns)}", table.exact,
-            budget.remaining if last else _rho(sigma), rng)
+            budget.remaining if last else gaussian_rho(sigma), rng)
         measurements.append(model.Measurement(table.columns, noisy, noise_of[chosen]))
         weights = refit(support, weights, cdomain, measurements, WORKING_SWEEPS)
         if last:
@@ -220,8 +220,3 @@ def _allowed_rows(cdomain: Domain, maps, one_way, threshold: float, admissible):
         return keep
 
     return allowed
-
-
-def _rho(sigma: float) -> float:
-    """The zCDP cost of a Gaussian measurement with noise `sigma` (sensitivity 1)."""
-    return 1 / (2 * sigma ** 2)
