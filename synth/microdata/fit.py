@@ -30,6 +30,8 @@ from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.guarantees import (class_sizes, reporting_length_problem,
                                              reproduced_uniques, unique_records)
 from tipkit.synth.release.folder import read_release, write_release
+from tipkit.synth.release.datapackage import (About, FieldSpec, about_release, codebook_fields,
+                                              write_data_package)
 from tipkit.synth.release.legs import FITTED_IDS, expand_legs
 from tipkit.synth.release.schema import CASE_ID, OTHER
 from tipkit.errors import UserError
@@ -643,6 +645,24 @@ def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
     return mf.Manifest(mf.FIT, fit_command(s, fmt, codebook), settings, promised)
 
 
+def fit_fields(fitted: FittedRelease, cases: pd.DataFrame) -> dict[str, FieldSpec]:
+    """Each released column's public list for datapackage.json, from the codebook the records
+    were read with (the CTDC synthetic codebook when none is named)."""
+    codebook = fitted.codebook or builtin_codebook(GLOBAL_SYNTHETIC_CODEBOOK)
+    return codebook_fields(codebook, cases)
+
+
+def fit_about(fitted: FittedRelease, made: mf.Manifest, cases: pd.DataFrame,
+              legs: pd.DataFrame | None) -> About:
+    """What datapackage.json says about a release from case records: the codebook's name, never
+    the input file's (its path may say whose records they are)."""
+    name = fitted.codebook.name if fitted.codebook is not None else GLOBAL_SYNTHETIC_CODEBOOK
+    origin = f"case records read through the codebook {name} (codebook.yaml)"
+    return about_release(made, (len(cases), None if legs is None else len(legs)),
+                         f"synthetic-{name}", f"Synthetic case records ({name})", origin,
+                         (f"Case records described by the codebook {name}",))
+
+
 def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "csv",
               force: bool = False, real_legs: pd.DataFrame | None = None, inputs=()) -> Path:
     """Write the release folder atomically, after re-reading it and checking every guarantee,
@@ -658,7 +678,10 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
         problems += metadata_problems(staging, with_legs=fitted.legs is not None)
         if problems:
             raise UserError(f"release abandoned, a guarantee fails: {problems[0]}")
-        mf.write_manifest(staging, replace(made, measured=mf.measured_on_disk(check)))
+        sealed = replace(made, measured=mf.measured_on_disk(check))
+        write_data_package(staging, fmt, cases, legs, fit_fields(fitted, cases), sealed,
+                           fit_about(fitted, sealed, cases, legs))
+        mf.write_manifest(staging, sealed)
 
     extra = {SHIPPED: fitted.codebook_text} if fitted.codebook is not None else None
     return write_release(out, fitted.cases, fitted.legs, datacard(fitted, made), fmt=fmt,

@@ -20,6 +20,8 @@ from tipkit.synth.published.priors import BUILTIN_PRIORS, Priors, load_priors
 from tipkit.synth.release import manifest as mf
 from tipkit.synth.release.checks import leg_quasi_identifiers, metadata_problems
 from tipkit.synth.release.folder import read_release, write_release
+from tipkit.synth.release.datapackage import (About, about_release, schema_fields,
+                                              write_data_package)
 from tipkit.synth.release.guarantees import reporting_length_problem
 from tipkit.synth.release.legs import PUBLISHED_IDS, expand_legs
 from tipkit.synth.release.schema import (CASE_COLUMNS, CASE_ID, DEFAULT_QUASI_IDENTIFIERS,
@@ -214,6 +216,19 @@ def build_release(request: Request, figures: PublishedFigures | None = None,
                    _manifest(request, analysis.figures, measured), seconds)
 
 
+def published_about(release: Release) -> About:
+    """What datapackage.json says about a release from published figures: the figures' title and
+    sources, and the priors file the other columns follow."""
+    figures, manifest = release.analysis.figures, release.manifest
+    priors = manifest.settings.options["priors"]["name"]
+    sources = (*figures.sources.values(), f"Priors for the columns no figure names: {priors}")
+    return about_release(manifest, (len(release.cases), None if release.legs is None
+                                    else len(release.legs)),
+                         Path(figures.path).stem, figures.title,
+                         "published figures, not from case records: no row describes a real person",
+                         tuple(sources))
+
+
 def generate(request: Request, out: Path, force: bool = False, progress=None) -> Release:
     """Build the release, write it atomically, re-read it from disk and check every guarantee;
     a release that fails a check is never moved into place."""
@@ -239,6 +254,8 @@ def generate(request: Request, out: Path, force: bool = False, progress=None) ->
             found = ["the files measure differently from the release in memory"]
         if found:
             raise UserError(f"the written release failed its check: {found[0]}")
+        write_data_package(folder, request.fmt, cases, legs, schema_fields(), release.manifest,
+                           published_about(release))
         mf.write_manifest(folder, release.manifest)
 
     clock = time.perf_counter()
