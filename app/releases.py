@@ -15,6 +15,7 @@ import pandas as pd
 from tipkit.synth.published import default_figures
 from tipkit.synth.release.checks import ReleaseCheck
 from tipkit.synth.release.manifest import GENERATE, MANIFEST, InputFile, Manifest, sha256_of
+from tipkit.synth.release.datapackage import DATAPACKAGE, JSONLD
 from tipkit.errors import UserError
 
 DEFAULT_RELEASE = "iom-2018"
@@ -240,11 +241,12 @@ def _leading_number(value: str) -> float:
 # ---- the release as one file ---------------------------------------------------------------
 
 def release_files(release: Path) -> list[Path]:
-    """The files a release is made of: its tables, metadata.json, the data card and release.json."""
+    """The files a release is made of: its tables, metadata.json, the data card, release.json and
+    the standard data package (datapackage.json, dataset.jsonld)."""
     release = Path(release)
     return sorted(p for p in release.iterdir() if p.is_file() and not p.name.startswith(".")
                   and (p.suffix in TABLE_SUFFIXES or p.name in ("metadata.json", DATACARD,
-                                                                MANIFEST)))
+                                                                MANIFEST, DATAPACKAGE, JSONLD)))
 
 
 def release_zip(release: Path) -> bytes:

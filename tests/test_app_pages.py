@@ -190,7 +190,8 @@ def test_first_start_builds_the_default_release(tmp_path, monkeypatch):
     at = AppTest.from_file(str(MAIN), default_timeout=JOB_TIMEOUT).run()
     _no_failure(at)
     built = releases / "iom-2018"
-    assert sorted(p.name for p in built.iterdir()) == ["cases.csv", "datacard.md", "legs.csv",
+    assert sorted(p.name for p in built.iterdir()) == ["cases.csv", "datacard.md", "datapackage.json",
+                                                       "dataset.jsonld", "legs.csv",
                                                        "metadata.json", "release.json"]
     # the same library, figures, size, k and seed as `make demo`: the committed cases
     assert (built / "cases.csv").read_bytes() == \

@@ -128,6 +128,7 @@ def test_release_zip_holds_data_metadata_and_card_with_the_same_bytes_every_time
     assert releases.release_zip(copy) == first
     with zipfile.ZipFile(io.BytesIO(first)) as archive:
         assert archive.namelist() == ["iom-2018/cases.csv", "iom-2018/datacard.md",
+                                      "iom-2018/datapackage.json", "iom-2018/dataset.jsonld",
                                       "iom-2018/legs.csv", "iom-2018/metadata.json",
                                       "iom-2018/release.json"]
         assert archive.read("iom-2018/cases.csv") == (DEFAULT / "cases.csv").read_bytes()

@@ -256,8 +256,8 @@ def test_a_failed_force_keeps_the_existing_folder_and_a_good_one_replaces_it(tmp
     _one_line_exit_2(failed, "too few to meet figure")
     assert _names(existing) == ["keep.txt", "sub"]
     assert _generate(f"{existing}/sub/..", "--force").exit_code == 0
-    assert _names(existing) == ["cases.csv", "datacard.md", "legs.csv", "metadata.json",
-                                "release.json"]
+    assert _names(existing) == ["cases.csv", "datacard.md", "datapackage.json",
+                                "dataset.jsonld", "legs.csv", "metadata.json", "release.json"]
     assert _names(tmp_path) == ["existing"]
 
 

@@ -69,7 +69,8 @@ def _fit(out, *args):
               for name in ("cases.csv", "legs.csv") if (out / name).exists()}
     made = read_manifest(out)
     assert sorted(p.name for p in out.iterdir()) == sorted(
-        [*tables, "codebook.yaml", "datacard.md", "metadata.json", "release.json"])
+        [*tables, "codebook.yaml", "datacard.md", "datapackage.json", "dataset.jsonld",
+         "metadata.json", "release.json"])
     assert {name: made.files[name] for name in tables} == tables
     return tables
 

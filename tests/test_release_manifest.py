@@ -45,7 +45,8 @@ def test_the_committed_release_records_its_command_inputs_guarantees_and_files()
     figures = ROOT / made.settings.figures.name
     assert made.settings.figures.sha256 == manifest.sha256_of(figures)
     assert made.settings.codebook is None and made.settings.epsilon is None
-    assert sorted(made.files) == ["cases.csv", "datacard.md", "legs.csv", "metadata.json"]
+    assert sorted(made.files) == ["cases.csv", "datacard.md", "datapackage.json",
+                                 "dataset.jsonld", "legs.csv", "metadata.json"]
     assert manifest.file_problems(COMMITTED, made) == []
     cases, legs = read_release(COMMITTED)
     assert made.measured.cases.rows == len(cases) and made.measured.legs.rows == len(legs)

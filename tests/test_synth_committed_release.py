@@ -17,6 +17,7 @@ def test_committed_release_is_rebuilt_byte_for_byte(tmp_path, monkeypatch):
         "--cases", "8000", "--k", "11", "--seed", "7", "--out", str(out)])
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in COMMITTED.iterdir())
-    assert names == ["cases.csv", "datacard.md", "legs.csv", "metadata.json", "release.json"]
+    assert names == ["cases.csv", "datacard.md", "datapackage.json", "dataset.jsonld",
+                     "legs.csv", "metadata.json", "release.json"]
     for name in names:
         assert (out / name).read_bytes() == (COMMITTED / name).read_bytes(), f"{name} is stale"

@@ -31,7 +31,8 @@ def release(tmp_path_factory):
 
 def test_release_folder_has_the_promised_files(release):
     assert sorted(p.name for p in release.iterdir()) == [
-        "cases.csv", "datacard.md", "legs.csv", "metadata.json", "release.json"]
+        "cases.csv", "datacard.md", "datapackage.json", "dataset.jsonld", "legs.csv",
+        "metadata.json", "release.json"]
     cases, legs = read_release(release)
     assert list(cases.columns) == ["caseId", *CASE_COLUMNS] and len(CASE_COLUMNS) == 27
     assert list(legs.columns) == ["legId", "caseId", "legIndex", "borderPoint", "transportMode",

@@ -66,8 +66,10 @@ def _browse(found, config) -> None:
                            file_name=f"{name}.zip", mime="application/zip",
                            key="download-release", on_click="ignore", type="primary",
                            width="stretch",
-                           help="The data, metadata.json (SDV metadata), the data card and "
-                           "release.json (how it was made, with every file's hash).")
+                           help="The data, metadata.json (SDV metadata), the data card, "
+                           "release.json (how it was made, with every file's hash) and "
+                           "datapackage.json with dataset.jsonld (a standard data package "
+                           "that R, Stata and data repositories read).")
     for problem in release.problems:
         st.warning(f"{name}: {problem}", icon=":material/warning:")
     st.markdown("#### Privacy, in plain words")

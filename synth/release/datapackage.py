@@ -154,6 +154,9 @@ def table_field(name: str, column: pd.Series, spec: FieldSpec | None, key: bool)
         if _is_whole(column, low, high):
             field["type"] = "integer"
             field["constraints"] = {"minimum": low, "maximum": high}
+        else:
+            field["description"] = (f"{spec.description} Whole numbers from {low} to {high}, "
+                                    f"or {OTHER}.").strip()
     elif spec.values is not None:
         enum = list(spec.values) + ([OTHER] if spec.other and OTHER not in spec.values else [])
         field["constraints"] = {"enum": enum}

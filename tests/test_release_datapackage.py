@@ -1,0 +1,181 @@
+"""Every release carries a Frictionless data package (datapackage.json) and a schema.org Dataset
+(dataset.jsonld) that the `frictionless` library validates on its files; release.json hashes both."""
+
+import json
+import shutil
+from pathlib import Path
+
+import frictionless
+import pytest
+from click.testing import CliRunner
+
+from tipkit.cli import main
+from tipkit.synth.microdata.fixtures import write_fixture
+from tipkit.synth.release import datapackage
+from tipkit.synth.release.datapackage import DATAPACKAGE, JSONLD, package_problems
+from tipkit.synth.release.manifest import file_problems, read_manifest, sha256_of
+
+from test_codebook_fit import CODEBOOK, agency_cases
+
+COMMITTED = Path(__file__).parents[1] / "releases" / "iom-2018"
+IOM = "synth/published/iom-2018-border-crossings.yaml"
+
+
+def _run(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def _valid(folder: Path) -> frictionless.Report:
+    report = frictionless.validate(str(folder / DATAPACKAGE))
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    return report
+
+
+def _fields(package: dict, resource: str) -> dict:
+    table = next(r for r in package["resources"] if r["name"] == resource)
+    return {f["name"]: f for f in table["schema"]["fields"]}
+
+
+@pytest.fixture(scope="module")
+def fixture_csv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("dp") / "records.csv"
+    write_fixture(path, rows=2000, seed=11)
+    return path
+
+
+@pytest.fixture(scope="module")
+def agency(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("agency")
+    (folder / "codebook.yaml").write_text(CODEBOOK)
+    agency_cases().to_csv(folder / "cases.csv", index=False, lineterminator="\n")
+    return folder / "cases.csv", folder / "codebook.yaml"
+
+
+def test_committed_release_is_a_valid_data_package_with_keys_link_and_value_lists():
+    report = _valid(COMMITTED)
+    assert [t.name for t in report.tasks] == ["cases", "legs"]
+    package = json.loads((COMMITTED / DATAPACKAGE).read_text())
+    cases, legs = (next(r for r in package["resources"] if r["name"] == n) for n in ("cases", "legs"))
+    assert cases["schema"]["primaryKey"] == ["caseId"] and legs["schema"]["primaryKey"] == ["legId"]
+    assert legs["schema"]["foreignKeys"] == [
+        {"fields": ["caseId"], "reference": {"resource": "cases", "fields": ["caseId"]}}]
+    fields = _fields(package, "cases")
+    assert fields["gender"]["constraints"]["enum"] == ["Woman", "Man", "Trans/Transgender/NonConforming"]
+    assert "Other" in fields["citizenship"]["constraints"]["enum"]
+    assert fields["yearOfRegistration"]["type"] == "integer"
+    assert _fields(package, "legs")["travelDocument"]["constraints"]["enum"] == ["own", "forged", "notOwn"]
+    assert package["licenses"][0]["name"] == "CC-BY-4.0" and package["sources"]
+    assert cases["hash"] == f"sha256:{sha256_of(COMMITTED / 'cases.csv')}"
+
+
+def test_package_states_the_guarantees_release_json_records_and_both_files_are_hashed():
+    made = read_manifest(COMMITTED)
+    package = json.loads((COMMITTED / DATAPACKAGE).read_text())
+    assert package["guarantees"] == json.loads((COMMITTED / "release.json").read_text())["guarantees"]
+    assert package["guarantees"]["promised"]["k"] == 11
+    assert package["tipkit"]["command"] == made.command
+    assert {DATAPACKAGE, JSONLD} <= set(made.files)
+    assert file_problems(COMMITTED, made) == []
+
+
+def test_jsonld_is_a_schema_org_dataset_naming_every_file_and_column():
+    ld = json.loads((COMMITTED / JSONLD).read_text())
+    package = json.loads((COMMITTED / DATAPACKAGE).read_text())
+    assert ld["@context"] == "https://schema.org/" and ld["@type"] == "Dataset"
+    assert ld["name"] == package["title"] and len(ld["description"]) >= 50
+    assert ld["license"] == "https://creativecommons.org/licenses/by/4.0/"
+    urls = [d["contentUrl"] for d in ld["distribution"]]
+    assert urls == ["cases.csv", "legs.csv", DATAPACKAGE]
+    assert all((COMMITTED / u).is_file() for u in urls)
+    assert ld["distribution"][0]["sha256"] == sha256_of(COMMITTED / "cases.csv")
+    names = {v["name"] for v in ld["variableMeasured"]}
+    assert {"caseId", "gender", "legId", "borderPoint"} <= names
+
+
+@pytest.mark.slow
+def test_generate_in_parquet_writes_a_valid_package(tmp_path):
+    out = tmp_path / "pq"
+    _run("synth", "generate", "--published", IOM, "--cases", 3000, "--k", 11, "--seed", 7,
+         "--format", "parquet", "--out", out)
+    report = _valid(out)
+    assert [t.place for t in report.tasks] == ["cases.parquet", "legs.parquet"]
+    assert file_problems(out, read_manifest(out)) == []
+
+
+@pytest.mark.parametrize("options", [[], ["--epsilon", 2, "--delta", "1e-5"],
+                                     ["--format", "parquet"]], ids=["plain", "dp", "parquet"])
+def test_fit_on_ctdc_records_writes_a_valid_package(options, fixture_csv, tmp_path):
+    out = tmp_path / "fit"
+    _run("synth", "fit", "--data", fixture_csv, "--k", 5, "--seed", 3, "--out", out, *options)
+    _valid(out)
+    package = json.loads((out / DATAPACKAGE).read_text())
+    assert package["tipkit"]["pipeline"] == "synth fit"
+    assert "Woman" in _fields(package, "cases")["gender"]["constraints"]["enum"]
+    dp = package["guarantees"]["promised"]["differential_privacy"]
+    assert (dp is not None) == ("--epsilon" in options)
+    assert str(fixture_csv.name) not in (out / DATAPACKAGE).read_text()  # no input path leaks
+
+
+def test_fit_with_an_agency_codebook_takes_its_lists_bins_and_ranges(agency, tmp_path):
+    data, codebook = agency
+    out = tmp_path / "agency"
+    _run("synth", "fit", "--data", data, "--codebook", codebook, "--k", 5, "--seed", 1,
+         "--out", out)
+    _valid(out)
+    fields = _fields(json.loads((out / DATAPACKAGE).read_text()), "cases")
+    assert fields["sex"]["constraints"]["enum"] == ["F", "M", "Other"]
+    assert fields["age"]["constraints"]["enum"][:2] == ["0-14", "15-17"]   # its bins
+    assert fields["year"]["type"] == "integer"
+    assert fields["year"]["constraints"] == {"minimum": 2015, "maximum": 2025}
+
+
+def _copy(tmp_path) -> Path:
+    folder = tmp_path / "copy"
+    shutil.copytree(COMMITTED, folder)
+    return folder
+
+
+def _edit(folder: Path, name: str, old: str, new: str) -> None:
+    """Change one value of a table and re-hash it in datapackage.json, so only the value is wrong."""
+    path = folder / name
+    path.write_text(path.read_text().replace(old, new, 1))
+    package = json.loads((folder / DATAPACKAGE).read_text())
+    for resource in package["resources"]:
+        if resource["path"] == name:
+            resource["hash"], resource["bytes"] = f"sha256:{sha256_of(path)}", path.stat().st_size
+    (folder / DATAPACKAGE).write_text(json.dumps(package))
+
+
+def test_validation_finds_a_value_outside_its_list(tmp_path):
+    folder = _copy(tmp_path)
+    _edit(folder, "legs.csv", ",official,bus,forged,", ",official,bus,stolen,")
+    problems = package_problems(folder)
+    assert problems and "legs" in problems[0] and "enum" in problems[0]
+
+
+def test_validation_finds_a_leg_of_no_case(tmp_path):
+    folder = _copy(tmp_path)
+    _edit(folder, "legs.csv", "L0000001,C000001,", "L0000001,C999999,")
+    assert any("foreign" in p.lower() for p in package_problems(folder))
+
+
+def test_validation_finds_a_table_changed_after_the_package(tmp_path):
+    folder = _copy(tmp_path)
+    path = folder / "cases.csv"
+    path.write_text(path.read_text().replace("C000001,2016", "C000001,2017", 1))
+    assert any("hash" in p.lower() for p in package_problems(folder))
+
+
+def test_a_package_that_does_not_describe_its_files_abandons_the_release(tmp_path, monkeypatch):
+    wrong = datapackage.schema_fields()
+    wrong["gender"] = datapackage.FieldSpec(values=("Woman",))  # a list the rows do not keep
+    monkeypatch.setattr("tipkit.synth.published.generate.schema_fields", lambda: wrong)
+    out = tmp_path / "rel"
+    result = CliRunner().invoke(main, ["synth", "generate", "--published", IOM, "--cases", "3000",
+                                       "--k", "11", "--seed", "7", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "datapackage.json: cases" in result.output and "enum" in result.output
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
