@@ -7,11 +7,13 @@ loses the one it would replace. Reading treats every value as text.
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
 import pandas as pd
 
+from tipkit.synth.release.delimiters import header, refuse_repeated, separator
 from tipkit.synth.release.schema import CASE_ID, LEG_ID, MISSING
 from tipkit.errors import UserError
 from tipkit.outputs import staged_folder
@@ -79,17 +81,24 @@ def write_release(
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read one table with every value as text: no NA guessing (Namibia is "NA"), no "00" -> 0."""
+    """Read one table with every value as text: no NA guessing (Namibia is "NA"), no "00" -> 0.
+    A CSV may be separated by commas, semicolons, tabs or vertical bars (delimiters.separator);
+    a column name given twice is refused, where pandas would rename the second `a.1`."""
     path = Path(path)
     if path.suffix.lower() == ".parquet":
+        import pyarrow.parquet as pq
+
+        refuse_repeated(path, pq.read_schema(path).names)  # pandas cannot read them apart
         raw = pd.read_parquet(path)
         return raw.astype(object).where(raw.notna(), MISSING).astype(str)  # a null is a blank
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
+        sep = separator(path)
+        refuse_repeated(path, header(path, sep))
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False, sep=sep,
                            encoding="utf-8-sig")  # spreadsheet exports start with a BOM
     except pd.errors.EmptyDataError:
         raise UserError(f"{path} is empty: not a table") from None
-    except (pd.errors.ParserError, UnicodeDecodeError):
+    except (pd.errors.ParserError, UnicodeDecodeError, csv.Error):
         raise UserError(f"{path} is not a readable CSV table (UTF-8, one header row)") from None
 
 
