@@ -13,6 +13,7 @@ from tipkit.cli import main
 from tipkit.synth.microdata.fixtures import write_fixture
 from tipkit.synth.release import datapackage
 from tipkit.synth.release.datapackage import DATAPACKAGE, JSONLD, package_problems
+from tipkit.synth.release.folder import read_release
 from tipkit.synth.release.manifest import file_problems, read_manifest, sha256_of
 
 from test_codebook_fit import CODEBOOK, agency_cases
@@ -148,24 +149,47 @@ def _edit(folder: Path, name: str, old: str, new: str) -> None:
     (folder / DATAPACKAGE).write_text(json.dumps(package))
 
 
-def test_validation_finds_a_value_outside_its_list(tmp_path):
+def _found(folder: Path) -> tuple[set[str], list[str]]:
+    """What frictionless finds (its error types) and what the release's own check finds."""
+    report = frictionless.validate(str(folder / DATAPACKAGE))
+    cases, legs = read_release(folder)
+    ours = package_problems(folder, json.loads((folder / DATAPACKAGE).read_text()),
+                            {"cases": cases, "legs": legs})
+    return {e.type for task in report.tasks for e in task.errors}, ours
+
+
+def test_a_value_outside_its_list_is_found_by_both_checks_without_naming_it(tmp_path):
     folder = _copy(tmp_path)
     _edit(folder, "legs.csv", ",official,bus,forged,", ",official,bus,stolen,")
-    problems = package_problems(folder)
-    assert problems and "legs" in problems[0] and "enum" in problems[0]
+    theirs, ours = _found(folder)
+    assert theirs == {"constraint-error"}
+    assert ours == ["datapackage.json: legs: column 'travelDocument' has 1 values outside its "
+                    "list (enum)"]
 
 
-def test_validation_finds_a_leg_of_no_case(tmp_path):
+def test_a_leg_of_no_case_is_found_by_both_checks(tmp_path):
     folder = _copy(tmp_path)
     _edit(folder, "legs.csv", "L0000001,C000001,", "L0000001,C999999,")
-    assert any("foreign" in p.lower() for p in package_problems(folder))
+    theirs, ours = _found(folder)
+    assert theirs == {"foreign-key"} and len(ours) == 1 and "foreign key" in ours[0]
 
 
-def test_validation_finds_a_table_changed_after_the_package(tmp_path):
+def test_a_repeated_case_id_and_a_year_outside_its_range_are_found_by_both_checks(tmp_path):
+    folder = _copy(tmp_path)
+    _edit(folder, "cases.csv", "C000002,2016,", "C000001,1850,")   # C000002's legs lose their case
+    theirs, ours = _found(folder)
+    assert theirs == {"primary-key", "constraint-error", "foreign-key"}
+    assert [p.split(": ", 2)[1] for p in ours] == ["cases", "cases", "legs"]
+    assert "range 1900 to 2100" in ours[0] and "primary key" in ours[1] and "foreign key" in ours[2]
+
+
+def test_a_table_changed_after_the_package_is_found_by_both_checks(tmp_path):
     folder = _copy(tmp_path)
     path = folder / "cases.csv"
     path.write_text(path.read_text().replace("C000001,2016", "C000001,2017", 1))
-    assert any("hash" in p.lower() for p in package_problems(folder))
+    theirs, ours = _found(folder)
+    assert "hash-count" in theirs and ours == ["datapackage.json: cases: cases.csv differs from "
+                                               "its size or hash"]
 
 
 def test_a_package_that_does_not_describe_its_files_abandons_the_release(tmp_path, monkeypatch):

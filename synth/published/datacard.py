@@ -138,6 +138,9 @@ def datacard(release) -> str:
         "`exploitedBeforeCrossing`, `travelledInGroup`.",
         "- `metadata.json`: SDV metadata of both tables and their link; "
         "`sdv.metadata.Metadata.load_from_json('metadata.json')`.",
+        "- `datapackage.json`: the standard description (Frictionless Data Package: types, keys, "
+        "value lists, licence); `dataset.jsonld`: the same for repositories and search engines "
+        "(schema.org Dataset). Loading in R or Stata: docs/loading-releases.md.",
         "",
     ]
     return "\n".join(lines)

@@ -2,8 +2,9 @@
 v1) and `dataset.jsonld` (a schema.org Dataset), so R, Stata and data repositories read it without tipkit.
 
 Both are written into the staged release after its tables were checked, then read back from disk
-and validated with the `frictionless` library (types, keys, the case-leg link, the value lists,
-each table's sha256); release.json hashes them like every other file.
+and checked against the tables by the rules `frictionless validate` applies (types, keys, the
+case-leg link, the value lists, each CSV's sha256); release.json hashes them like every other file.
+The tests validate every kind of release with the `frictionless` library itself.
 """
 
 from __future__ import annotations
@@ -244,8 +245,9 @@ def _text(descriptor: dict) -> str:
 
 def write_data_package(folder: Path, fmt: str, cases: pd.DataFrame, legs: pd.DataFrame | None,
                        specs: dict[str, FieldSpec], manifest: Manifest, about: About) -> None:
-    """Write datapackage.json and dataset.jsonld into the staged release, read them back and
-    validate the package on the files; any problem abandons the release (one UserError line)."""
+    """Write datapackage.json and dataset.jsonld into the staged release, read them back and check
+    the package against the tables (`cases`, `legs`: as re-read from disk); any problem abandons
+    the release (one UserError line)."""
     folder = Path(folder)
     package = data_package(folder, fmt, cases, legs, specs, manifest, about)
     written = {DATAPACKAGE: _text(package), JSONLD: _text(dataset_jsonld(package, folder))}
@@ -253,28 +255,65 @@ def write_data_package(folder: Path, fmt: str, cases: pd.DataFrame, legs: pd.Dat
         (folder / name).write_text(text, encoding="utf-8")
     problems = [f"{name} does not read back as written" for name, text in written.items()
                 if (folder / name).read_text(encoding="utf-8") != text]
-    problems += package_problems(folder)
+    if not problems:
+        tables = {"cases": cases, "legs": legs}
+        problems = package_problems(folder, json.loads((folder / DATAPACKAGE).read_text("utf-8")),
+                                    {k: v for k, v in tables.items() if v is not None})
     if problems:
         raise UserError(f"the written release failed its check: {problems[0]}")
 
 
-def package_problems(folder: Path) -> list[str]:
-    """What `frictionless validate` finds in a release's datapackage.json on its files: the
-    descriptor, each table's hash, types, value lists, keys and the case-leg link."""
-    import frictionless  # loads in about a second: only when checking a folder
-
-    path = Path(folder) / DATAPACKAGE
-    if not path.is_file():
-        return [f"{DATAPACKAGE} is missing"]
-    try:
-        report = frictionless.validate(str(path))
-    except Exception as error:  # frictionless raises its own error types on a broken descriptor
-        return [f"{DATAPACKAGE}: frictionless cannot read it ({type(error).__name__})"]
+def package_problems(folder: Path, package: dict, tables: dict[str, pd.DataFrame]) -> list[str]:
+    """What the package says that its tables (read as text) do not hold: the same rules
+    `frictionless validate` applies (columns, size and hash, required keys, primary and foreign
+    keys, value lists, whole-number ranges), counted on whole columns in seconds where
+    frictionless reads cell by cell; the tests hold the two to agree. No value is ever named."""
     found = []
-    for task in report.tasks:
-        for error in task.errors:
-            where = f"{task.name}: " if task.name else ""
-            found.append(f"{DATAPACKAGE}: {where}{error.message}")
-    for error in report.errors:
-        found.append(f"{DATAPACKAGE}: {error.message}")
+    for resource in package["resources"]:
+        name, schema = resource["name"], resource["schema"]
+        table = tables.get(name)
+        where = f"{DATAPACKAGE}: {name}"
+        if table is None:
+            found.append(f"{where}: no such table in the release")
+            continue
+        path = Path(folder) / resource["path"]
+        if "hash" in resource and (resource["hash"] != f"sha256:{sha256_of(path)}"
+                                   or resource["bytes"] != path.stat().st_size):
+            found.append(f"{where}: {path.name} differs from its size or hash")
+        if [f["name"] for f in schema["fields"]] != list(table.columns):
+            found.append(f"{where}: the fields are not the table's columns, in order")
+            continue
+        for field in schema["fields"]:
+            found += [f"{where}: column {field['name']!r} {problem}"
+                      for problem in _field_problems(table[field["name"]], field)]
+        key = schema.get("primaryKey", [])
+        if key and table.duplicated(subset=key).any():
+            found.append(f"{where}: its primary key {', '.join(key)} is not unique")
+        for link in schema.get("foreignKeys", []):
+            parent = tables.get(link["reference"]["resource"])
+            child = table[link["fields"]].apply(tuple, axis=1)
+            known = (set(parent[link["reference"]["fields"]].apply(tuple, axis=1))
+                     if parent is not None else set())
+            if not child.isin(known).all():
+                found.append(f"{where}: a row's {', '.join(link['fields'])} is in no row of "
+                             f"{link['reference']['resource']} (foreign key)")
+    return found
+
+
+def _field_problems(column: pd.Series, field: dict) -> list[str]:
+    constraints = field.get("constraints", {})
+    known = column[column != MISSING]
+    found = []
+    if constraints.get("required") and len(known) < len(column):
+        found.append("is required but has a blank")
+    if "enum" in constraints and not known.isin(constraints["enum"]).all():
+        found.append(f"has {int((~known.isin(constraints['enum'])).sum())} values outside its "
+                     "list (enum)")
+    if field["type"] == "integer":
+        low, high = constraints.get("minimum", -float("inf")), constraints.get("maximum", float("inf"))
+        whole = known.str.fullmatch(r"-?\d+")
+        if not whole.all():
+            found.append("is an integer but holds text")
+        elif not known.astype(int).between(low, high).all():
+            found.append(f"has values outside its range {low} to {high}")
     return found
