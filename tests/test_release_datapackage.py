@@ -17,6 +17,7 @@ from tipkit.synth.release.folder import read_release
 from tipkit.synth.release.manifest import file_problems, read_manifest, sha256_of
 
 from test_codebook_fit import CODEBOOK, agency_cases
+from test_microdata_same_bytes import journeys_input
 
 COMMITTED = Path(__file__).parents[1] / "releases" / "iom-2018"
 IOM = "synth/published/iom-2018-border-crossings.yaml"
@@ -117,6 +118,20 @@ def test_fit_on_ctdc_records_writes_a_valid_package(options, fixture_csv, tmp_pa
     dp = package["guarantees"]["promised"]["differential_privacy"]
     assert (dp is not None) == ("--epsilon" in options)
     assert str(fixture_csv.name) not in (out / DATAPACKAGE).read_text()  # no input path leaks
+
+
+def test_fit_with_journey_legs_writes_a_valid_package_with_their_link(tmp_path):
+    data = journeys_input(tmp_path)
+    out = tmp_path / "legs"
+    _run("synth", "fit", "--data", data, "--k", 5, "--seed", 2, "--columns",
+         "gender,ageBroad,citizenship,isSexualExploit", "--out", out)
+    report = _valid(out)
+    assert [t.name for t in report.tasks] == ["cases", "legs"]
+    package = json.loads((out / DATAPACKAGE).read_text())
+    assert package["resources"][1]["schema"]["foreignKeys"][0]["reference"] == {
+        "resource": "cases", "fields": ["caseId"]}
+    assert _fields(package, "legs")["borderPoint"]["constraints"]["enum"] == [
+        "official", "unofficial", "Other"]   # a fitted release may merge a rare value into Other
 
 
 def test_fit_with_an_agency_codebook_takes_its_lists_bins_and_ranges(agency, tmp_path):

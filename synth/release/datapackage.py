@@ -81,13 +81,14 @@ def schema_fields() -> dict[str, FieldSpec]:
     return specs
 
 
-def leg_fields() -> dict[str, FieldSpec]:
-    """The journey-leg columns with tipkit's public lists (legIndex: 1 to 4)."""
+def leg_fields(other: bool = False) -> dict[str, FieldSpec]:
+    """The journey-leg columns with tipkit's public lists (legIndex: 1 to 4); `other`: a journey
+    value may have been generalised to "Other" (a fitted release merges rare values into it)."""
     low, high = (int(v) for v in (LEG_DOMAINS["legIndex"][0], LEG_DOMAINS["legIndex"][-1]))
     specs = {"legIndex": FieldSpec("Order of the leg in the case's journey.", whole=(low, high))}
     for name, values in LEG_DOMAINS.items():
         if name != "legIndex":
-            specs[name] = FieldSpec(values=values)
+            specs[name] = FieldSpec(values=values, other=other)
     return specs
 
 
@@ -109,7 +110,7 @@ def codebook_fields(codebook, released: pd.DataFrame) -> dict[str, FieldSpec]:
                 values = tuple(v for v in values if v in shown)
             spec = FieldSpec(column.description, values, other=True)
         specs[name] = spec
-    return {**specs, **leg_fields()}
+    return {**specs, **leg_fields(other=True)}
 
 
 def about_release(manifest: Manifest, rows: tuple[int, int | None], name: str, title: str,
@@ -291,10 +292,9 @@ def package_problems(folder: Path, package: dict, tables: dict[str, pd.DataFrame
             found.append(f"{where}: its primary key {', '.join(key)} is not unique")
         for link in schema.get("foreignKeys", []):
             parent = tables.get(link["reference"]["resource"])
-            child = table[link["fields"]].apply(tuple, axis=1)
-            known = (set(parent[link["reference"]["fields"]].apply(tuple, axis=1))
-                     if parent is not None else set())
-            if not child.isin(known).all():
+            child = pd.MultiIndex.from_frame(table[link["fields"]])
+            if parent is None or not child.isin(
+                    pd.MultiIndex.from_frame(parent[link["reference"]["fields"]])).all():
                 found.append(f"{where}: a row's {', '.join(link['fields'])} is in no row of "
                              f"{link['reference']['resource']} (foreign key)")
     return found
