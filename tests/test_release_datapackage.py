@@ -1,5 +1,6 @@
 """Every release carries a Frictionless data package (datapackage.json) and a schema.org Dataset
-(dataset.jsonld) that the `frictionless` library validates on its files; release.json hashes both."""
+(dataset.jsonld): the `frictionless` library validates it on the release's files, and finds the
+same faults as the release's own check; release.json hashes both."""
 
 import json
 import shutil
@@ -59,15 +60,18 @@ def test_committed_release_is_a_valid_data_package_with_keys_link_and_value_list
     report = _valid(COMMITTED)
     assert [t.name for t in report.tasks] == ["cases", "legs"]
     package = json.loads((COMMITTED / DATAPACKAGE).read_text())
-    cases, legs = (next(r for r in package["resources"] if r["name"] == n) for n in ("cases", "legs"))
+    cases, legs = package["resources"]
+    assert (cases["name"], legs["name"]) == ("cases", "legs")
     assert cases["schema"]["primaryKey"] == ["caseId"] and legs["schema"]["primaryKey"] == ["legId"]
     assert legs["schema"]["foreignKeys"] == [
         {"fields": ["caseId"], "reference": {"resource": "cases", "fields": ["caseId"]}}]
     fields = _fields(package, "cases")
-    assert fields["gender"]["constraints"]["enum"] == ["Woman", "Man", "Trans/Transgender/NonConforming"]
+    assert fields["gender"]["constraints"]["enum"] == ["Woman", "Man",
+                                                       "Trans/Transgender/NonConforming"]
     assert "Other" in fields["citizenship"]["constraints"]["enum"]
     assert fields["yearOfRegistration"]["type"] == "integer"
-    assert _fields(package, "legs")["travelDocument"]["constraints"]["enum"] == ["own", "forged", "notOwn"]
+    assert _fields(package, "legs")["travelDocument"]["constraints"]["enum"] == [
+        "own", "forged", "notOwn"]
     assert package["licenses"][0]["name"] == "CC-BY-4.0" and package["sources"]
     assert cases["hash"] == f"sha256:{sha256_of(COMMITTED / 'cases.csv')}"
 
@@ -75,7 +79,8 @@ def test_committed_release_is_a_valid_data_package_with_keys_link_and_value_list
 def test_package_states_the_guarantees_release_json_records_and_both_files_are_hashed():
     made = read_manifest(COMMITTED)
     package = json.loads((COMMITTED / DATAPACKAGE).read_text())
-    assert package["guarantees"] == json.loads((COMMITTED / "release.json").read_text())["guarantees"]
+    recorded = json.loads((COMMITTED / "release.json").read_text())
+    assert package["guarantees"] == recorded["guarantees"]
     assert package["guarantees"]["promised"]["k"] == 11
     assert package["tipkit"]["command"] == made.command
     assert {DATAPACKAGE, JSONLD} <= set(made.files)
@@ -154,7 +159,7 @@ def _copy(tmp_path) -> Path:
 
 
 def _edit(folder: Path, name: str, old: str, new: str) -> None:
-    """Change one value of a table and re-hash it in datapackage.json, so only the value is wrong."""
+    """Change one value of a table and re-hash it in datapackage.json: only the value is wrong."""
     path = folder / name
     path.write_text(path.read_text().replace(old, new, 1))
     package = json.loads((folder / DATAPACKAGE).read_text())

@@ -1,5 +1,6 @@
-"""The release as a standard data package: `datapackage.json` (a Frictionless Tabular Data Package,
-v1) and `dataset.jsonld` (a schema.org Dataset), so R, Stata and data repositories read it without tipkit.
+"""The release as a standard data package: `datapackage.json` (a Frictionless Tabular Data
+Package, v1) and `dataset.jsonld` (a schema.org Dataset), so that R, Stata and data repositories
+read a release without tipkit.
 
 Both are written into the staged release after its tables were checked, then read back from disk
 and checked against the tables by the rules `frictionless validate` applies (types, keys, the
@@ -18,8 +19,8 @@ import pandas as pd
 
 from tipkit.errors import UserError
 from tipkit.synth.release.manifest import Manifest, sha256_of
-from tipkit.synth.release.schema import (AGE_BANDS, CASE_COLUMNS, CASE_ID, FLAG, GENDERS, LEG_DOMAINS,
-                                         LEG_ID, MISSING, OTHER, TRAFFICK_MONTHS)
+from tipkit.synth.release.schema import (AGE_BANDS, CASE_COLUMNS, CASE_ID, FLAG, GENDERS,
+                                         LEG_DOMAINS, LEG_ID, MISSING, OTHER, TRAFFICK_MONTHS)
 
 DATAPACKAGE = "datapackage.json"
 JSONLD = "dataset.jsonld"
@@ -127,7 +128,8 @@ def about_release(manifest: Manifest, rows: tuple[int, int | None], name: str, t
     dp = promised.differential_privacy
     if dp:
         text += f" Differentially private: epsilon = {dp['epsilon']:g}, delta = {dp['delta']:g}."
-    text += " How it was made and what it protects against: datacard.md; every guarantee: release.json."
+    text += (" How it was made and what it protects against: datacard.md; every guarantee: "
+             "release.json.")
     return About(slug(name), title, text, sources)
 
 
@@ -310,7 +312,8 @@ def _field_problems(column: pd.Series, field: dict) -> list[str]:
         found.append(f"has {int((~known.isin(constraints['enum'])).sum())} values outside its "
                      "list (enum)")
     if field["type"] == "integer":
-        low, high = constraints.get("minimum", -float("inf")), constraints.get("maximum", float("inf"))
+        low = constraints.get("minimum", -float("inf"))
+        high = constraints.get("maximum", float("inf"))
         whole = known.str.fullmatch(r"-?\d+")
         if not whole.all():
             found.append("is an integer but holds text")
