@@ -11,6 +11,7 @@ from pathlib import Path
 
 import click
 
+from tipkit.synth.release.licences import DEFAULT_LICENCE, LICENCES
 from tipkit.synth.release.schema import DEFAULT_QUASI_IDENTIFIERS
 from tipkit.errors import UserError
 from tipkit.outputs import check_out
@@ -80,7 +81,11 @@ def check(figures: Path, relax: bool) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "parquet"]), default="csv", show_default=True)
 @click.option("--relax", is_flag=True, help="Accept the least adjustment of contradictory figures.")
 @click.option("--force", is_flag=True, help="Replace an existing output folder.")
-def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, fmt, relax, force):
+@click.option("--licence", default=DEFAULT_LICENCE, show_default=True,
+              type=click.Choice(list(LICENCES)),
+              help="The licence datapackage.json and dataset.jsonld state (SPDX id).")
+def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, fmt, relax, force,
+             licence):
     """Write a k-anonymous synthetic release (cases, journey legs, SDV metadata, data card)
     that reproduces published figures exactly.
 
@@ -93,7 +98,7 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
     from tipkit.synth.published.generate import STAGES, Request, generate as build
 
     request = Request(figures or default_figures(), cases, k, seed, _names(quasi_identifiers) or (),
-                      reporting_length, relax, fmt)
+                      reporting_length, relax, fmt, licence)
     request.validate()
     if not sys.stderr.isatty():  # progress is for people watching; logs and pipes get the result only
         release = build(request, out, force=force)
@@ -137,8 +142,11 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
               "ranges and bins, quasi-identifiers, impossible combinations. Default: the CTDC "
               "formats' built-in codebooks. Draft one with `tipkit synth codebook`.")
 @click.option("--force", is_flag=True, help="Replace an existing release folder.")
+@click.option("--licence", default=DEFAULT_LICENCE, show_default=True,
+              type=click.Choice(list(LICENCES)),
+              help="The licence datapackage.json and dataset.jsonld state (SPDX id).")
 def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilon, delta, years,
-        engine, fmt, no_legs, codebook_path, force):
+        engine, fmt, no_legs, codebook_path, force, licence):
     """Fit a safe synthetic release to case records.
 
     \b
@@ -158,7 +166,7 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
     check_out(out, force=force, inputs=inputs)  # before reading: a bad --out is a bad flag
     settings = FitSettings(k=k, quasi_identifiers=_names(quasi_identifiers),
                            reporting_length=reporting_length, epsilon=epsilon, delta=delta,
-                           years=_years(years), engine=engine, seed=seed)
+                           years=_years(years), engine=engine, seed=seed, licence=licence)
     if settings.private and not 0 < epsilon < float("inf"):  # before reading: a bad flag
         raise UserError(f"--epsilon must be a number greater than 0 (got {epsilon})")
     codebook = load_codebook(codebook_path) if codebook_path else None

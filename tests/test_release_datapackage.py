@@ -125,6 +125,34 @@ def test_fit_on_ctdc_records_writes_a_valid_package(options, fixture_csv, tmp_pa
     assert str(fixture_csv.name) not in (out / DATAPACKAGE).read_text()  # no input path leaks
 
 
+def test_a_licence_chosen_is_stated_and_quoted_in_the_command_that_rebuilds_the_release(
+        fixture_csv, tmp_path):
+    out = tmp_path / "cc0"
+    _run("synth", "fit", "--data", fixture_csv, "--k", 5, "--seed", 3, "--licence", "CC0-1.0",
+         "--out", out)
+    package = json.loads((out / DATAPACKAGE).read_text())
+    assert package["licenses"] == [{"name": "CC0-1.0",
+                                    "path": "https://creativecommons.org/publicdomain/zero/1.0/",
+                                    "title": "Creative Commons Zero 1.0 (public domain dedication)"}]
+    assert json.loads((out / JSONLD).read_text())["license"] == package["licenses"][0]["path"]
+    made = read_manifest(out)
+    assert made.command.endswith("--format csv --licence CC0-1.0")
+    assert made.settings.options["licence"] == "CC0-1.0"
+    # the release's own command, run again, gives the same bytes
+    again = tmp_path / "again"
+    args = made.command.split()[1:]
+    _run(*[str(fixture_csv) if a == "CASES" else a for a in args], "--out", again)
+    for name in ("cases.csv", DATAPACKAGE, JSONLD, "release.json"):
+        assert (again / name).read_bytes() == (out / name).read_bytes(), name
+
+
+def test_an_unknown_licence_is_one_line(fixture_csv, tmp_path):
+    result = CliRunner().invoke(main, ["synth", "generate", "--licence", "MIT", "--out",
+                                       str(tmp_path / "x")])
+    assert result.exit_code == 2 and "--licence" in result.output
+    assert not (tmp_path / "x").exists()
+
+
 def test_fit_with_journey_legs_writes_a_valid_package_with_their_link(tmp_path):
     data = journeys_input(tmp_path)
     out = tmp_path / "legs"

@@ -32,6 +32,7 @@ from tipkit.synth.release.guarantees import (class_sizes, reporting_length_probl
 from tipkit.synth.release.folder import read_release, write_release
 from tipkit.synth.release.datapackage import (About, FieldSpec, about_release, codebook_fields,
                                               write_data_package)
+from tipkit.synth.release.licences import DEFAULT_LICENCE, licence_flag, licence_option
 from tipkit.synth.release.legs import FITTED_IDS, expand_legs
 from tipkit.synth.release.schema import CASE_ID, OTHER
 from tipkit.errors import UserError
@@ -55,6 +56,7 @@ class FitSettings:
     years: tuple[int, int] | None = None
     engine: str = "marginals"
     seed: int = 0
+    licence: str = DEFAULT_LICENCE  # the licence datapackage.json states (SPDX id)
 
     @property
     def private(self) -> bool:
@@ -616,7 +618,7 @@ def fit_command(settings: FitSettings, fmt: str, codebook: Codebook | None = Non
     if s.years:
         parts.append(f"--years {s.years[0]}-{s.years[1]}")
     parts += [f"--engine {s.engine}", f"--format {fmt}"]
-    return " ".join(parts)
+    return " ".join(parts) + licence_flag(s.licence)
 
 
 def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
@@ -632,7 +634,8 @@ def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
                  "years": list(s.years or DEFAULT_YEARS) if ctdc and (s.private or s.years)
                  else None,
                  "legs": with_legs,
-                 "input_format": fitted.source_format})
+                 "input_format": fitted.source_format,
+                 **licence_option(s.licence)})
     budget = ({key: fitted.budget[key] for key in ("epsilon", "delta", "rho", "rho_spent",
                                                    "mechanism", "measurements", "rounds")}
               if fitted.budget else None)

@@ -20,8 +20,8 @@ from tipkit.synth.published.priors import BUILTIN_PRIORS, Priors, load_priors
 from tipkit.synth.release import manifest as mf
 from tipkit.synth.release.checks import leg_quasi_identifiers, metadata_problems
 from tipkit.synth.release.folder import read_release, write_release
-from tipkit.synth.release.datapackage import (About, about_release, schema_fields,
-                                              write_data_package)
+from tipkit.synth.release.datapackage import About, about_release, schema_fields, write_data_package
+from tipkit.synth.release.licences import DEFAULT_LICENCE, licence_flag, licence_option
 from tipkit.synth.release.guarantees import reporting_length_problem
 from tipkit.synth.release.legs import PUBLISHED_IDS, expand_legs
 from tipkit.synth.release.schema import (CASE_COLUMNS, CASE_ID, DEFAULT_QUASI_IDENTIFIERS,
@@ -50,6 +50,7 @@ class Request:
     reporting_length: int = 3
     relax: bool = False
     fmt: str = "csv"
+    licence: str = DEFAULT_LICENCE  # the licence datapackage.json states (SPDX id)
 
     def validate(self) -> None:
         if self.k < 2:
@@ -76,7 +77,8 @@ class Request:
         return (f"tipkit synth generate --published {self.figures_path} --cases {self.cases} "
                 f"--k {self.k} --seed {self.seed} --reporting-length {self.reporting_length} "
                 f"--quasi-identifiers {','.join(self.quasi_identifiers)}"
-                f"{' --relax' if self.relax else ''} --format {self.fmt}")
+                f"{' --relax' if self.relax else ''} --format {self.fmt}"
+                f"{licence_flag(self.licence)}")
 
 
 def available_memory() -> int | None:
@@ -168,7 +170,8 @@ def _manifest(request: Request, figures: PublishedFigures, measured: Measured) -
         reporting_length=request.reporting_length, seed=request.seed, format=request.fmt,
         figures=mf.InputFile.of(request.figures_path),
         options={"cases": request.cases, "relax": request.relax,
-                 "priors": {"name": priors.name, "sha256": priors.sha256}})
+                 "priors": {"name": priors.name, "sha256": priors.sha256},
+                 **licence_option(request.licence)})
     promised = mf.Promised(
         k=request.k, quasi_identifiers=tuple(request.quasi_identifiers),
         leg_quasi_identifiers=leg_quasi_identifiers(request.quasi_identifiers),

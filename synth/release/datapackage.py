@@ -18,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 
 from tipkit.errors import UserError
+from tipkit.synth.release.licences import DEFAULT_LICENCE, LICENCES
 from tipkit.synth.release.manifest import Manifest, sha256_of
 from tipkit.synth.release.schema import (AGE_BANDS, CASE_COLUMNS, CASE_ID, FLAG, GENDERS,
                                          LEG_DOMAINS, LEG_ID, MISSING, OTHER, TRAFFICK_MONTHS)
@@ -25,10 +26,12 @@ from tipkit.synth.release.schema import (AGE_BANDS, CASE_COLUMNS, CASE_ID, FLAG,
 DATAPACKAGE = "datapackage.json"
 JSONLD = "dataset.jsonld"
 
-# The licence a release states. The rows are tipkit's synthetic output; whoever publishes them is
-# asked to credit the release and its sources, which CC BY 4.0 says in a form repositories know.
-LICENCE = {"name": "CC-BY-4.0", "path": "https://creativecommons.org/licenses/by/4.0/",
-           "title": "Creative Commons Attribution 4.0"}
+def licence_of(manifest: Manifest) -> dict:
+    """The licence a release states: its `--licence` (release.json records one other than the
+    default among the settings' options), as a Frictionless licence."""
+    name = manifest.settings.options.get("licence") or DEFAULT_LICENCE
+    path, title = LICENCES[name]
+    return {"name": name, "path": path, "title": title}
 MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
 KEYWORDS = ("human trafficking", "synthetic data", "k-anonymity", "CTDC")
 
@@ -197,7 +200,7 @@ def data_package(folder: Path, fmt: str, cases: pd.DataFrame, legs: pd.DataFrame
         "name": about.name,
         "title": about.title,
         "description": about.description,
-        "licenses": [LICENCE],
+        "licenses": [licence_of(manifest)],
         "sources": [{"title": s} for s in about.sources],
         "keywords": list(KEYWORDS),
         "resources": resources,
