@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 import frictionless
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -178,6 +179,25 @@ def test_fit_with_an_agency_codebook_takes_its_lists_bins_and_ranges(agency, tmp
     assert fields["age"]["constraints"]["enum"][:2] == ["0-14", "15-17"]   # its bins
     assert fields["year"]["type"] == "integer"
     assert fields["year"]["constraints"] == {"minimum": 2015, "maximum": 2025}
+
+
+def test_a_drafted_codebook_lists_only_released_values_and_never_the_data_range(agency,
+                                                                                 tmp_path):
+    data, _ = agency
+    draft = tmp_path / "draft.yaml"
+    _run("synth", "codebook", "--data", data, "--out", draft)   # lists from the data: public: false
+    text = draft.read_text().replace("release: bin", "release: value")   # ages drawn in bins
+    draft.write_text(text)
+    out = tmp_path / "drafted"
+    _run("synth", "fit", "--data", data, "--codebook", draft, "--k", 5, "--seed", 1, "--out", out)
+    _valid(out)
+    package = json.loads((out / DATAPACKAGE).read_text())
+    fields = _fields(package, "cases")
+    cases = pd.read_csv(out / "cases.csv", dtype=str, keep_default_na=False)
+    released = sorted(set(cases["nationality"]) - {"", "Other"})
+    assert sorted(set(fields["nationality"]["constraints"]["enum"]) - {"Other"}) == released
+    assert fields["age"]["type"] == "string" and "constraints" not in fields["age"]
+    assert "69" not in json.dumps(fields["age"])   # the data's largest age is never stated
 
 
 def _copy(tmp_path) -> Path:

@@ -26,14 +26,16 @@ from tipkit.synth.release.schema import (AGE_BANDS, CASE_COLUMNS, CASE_ID, FLAG,
 DATAPACKAGE = "datapackage.json"
 JSONLD = "dataset.jsonld"
 
+MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
+KEYWORDS = ("human trafficking", "synthetic data", "k-anonymity", "CTDC")
+
+
 def licence_of(manifest: Manifest) -> dict:
     """The licence a release states: its `--licence` (release.json records one other than the
     default among the settings' options), as a Frictionless licence."""
     name = manifest.settings.options.get("licence") or DEFAULT_LICENCE
     path, title = LICENCES[name]
     return {"name": name, "path": path, "title": title}
-MEDIA_TYPES = {"csv": "text/csv", "parquet": "application/vnd.apache.parquet"}
-KEYWORDS = ("human trafficking", "synthetic data", "k-anonymity", "CTDC")
 
 
 @dataclass(frozen=True)
@@ -99,20 +101,24 @@ def leg_fields(other: bool = False) -> dict[str, FieldSpec]:
 def codebook_fields(codebook, released: pd.DataFrame) -> dict[str, FieldSpec]:
     """Each column of a fitted release with its codebook's public list (`codebook`: a
     microdata.codebook.Codebook): a list, bin labels, or a whole-number range. A list that came
-    from the data (public: false) is cut to the values released, as the shipped codebook is."""
+    from the data (public: false) is cut to the values released, as the shipped codebook is; its
+    range is never stated (the data's smallest and largest values), nor bins drawn as numbers."""
     specs = {}
     for name, column in codebook.columns.items():
         spec = FieldSpec(column.description)
-        if column.kind == "number" and not (column.bins and column.release == "bin"):
+        drawn = bool(column.bins) and column.release == "value"  # numbers drawn inside bins
+        numbers = column.kind == "number" and not (column.bins and column.release == "bin")
+        if not column.public:
+            if not drawn and column.kind != "open" and name in released.columns:
+                shown = set(column.measured(released[name]))
+                spec = FieldSpec(column.description,
+                                 tuple(v for v in column.listed() if v in shown), other=True)
+        elif numbers:
             low, high = column.range
             if float(low).is_integer() and float(high).is_integer():
                 spec = FieldSpec(column.description, whole=(int(low), int(high)))
         elif column.kind != "open":
-            values = column.listed()
-            if not column.public and name in released.columns:
-                shown = set(column.measured(released[name]))
-                values = tuple(v for v in values if v in shown)
-            spec = FieldSpec(column.description, values, other=True)
+            spec = FieldSpec(column.description, column.listed(), other=True)
         specs[name] = spec
     return {**specs, **leg_fields(other=True)}
 
