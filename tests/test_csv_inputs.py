@@ -33,14 +33,15 @@ def _one_line_exit_2(result, *words) -> str:
 
 @pytest.fixture(scope="module")
 def records(tmp_path_factory) -> dict[str, Path]:
-    """The same records written with a comma, a semicolon and a tab."""
+    """The same records written with a comma, a semicolon (and a byte-order mark) and a tab."""
     folder = tmp_path_factory.mktemp("records")
     comma = folder / "comma.csv"
     table = write_fixture(comma, rows=600, seed=4)
     written = {"comma": comma}
     for name, sep in (("semicolon", ";"), ("tab", "\t")):
         written[name] = folder / f"{name}.csv"
-        table.to_csv(written[name], sep=sep, index=False, lineterminator="\r\n")  # as Excel does
+        table.to_csv(written[name], sep=sep, index=False, lineterminator="\r\n",  # as Excel does
+                     encoding="utf-8-sig" if sep == ";" else "utf-8")   # with a byte-order mark
     return written
 
 
