@@ -123,6 +123,7 @@ def _quasi_identifiers(settings: FitSettings, columns, codebook: Codebook) -> tu
 
 def validate(settings: FitSettings, rows: int, columns, codebook: Codebook | None = None) -> None:
     """Refuse settings that cannot give a sound release, with one line naming the problem."""
+    licence_option(settings.licence)  # an unknown licence (a library caller's; the CLI lists them)
     if settings.k < 2:
         raise UserError(f"--k must be at least 2 (got {settings.k})")
     problem = reporting_length_problem(len(columns), settings.reporting_length)

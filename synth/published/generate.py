@@ -53,6 +53,7 @@ class Request:
     licence: str = DEFAULT_LICENCE  # the licence datapackage.json states (SPDX id)
 
     def validate(self) -> None:
+        licence_option(self.licence)  # an unknown licence: one line before any work
         if self.k < 2:
             raise UserError(f"--k must be at least 2 (got {self.k})")
         if self.cases < self.k:
