@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tipkit.synth.microdata import journeys, marginals as model, refine, selection
+from tipkit.synth.microdata import exact_values, journeys, marginals as model, refine, selection
 from tipkit.synth.microdata.accounting import Budget, gaussian_sigma
 from tipkit.synth.microdata.codebook import (DEFAULT_YEARS, GLOBAL_SYNTHETIC_CODEBOOK, SHIPPED,
                                              Codebook, builtin_codebook)
@@ -83,6 +83,18 @@ class FittedRelease:
     # The codebook the records were read with, and the text shipped as codebook.yaml.
     codebook: Codebook | None = None
     codebook_text: str = ""
+    # Numbers drawn inside their bins (release: value), without DP: the input in the values
+    # released (for the exact-value check; never written), how many released rows had a drawn
+    # value redrawn because it recreated an input-unique record, and how many candidate profiles
+    # were dropped because every value of their bins would have.
+    input_values: pd.DataFrame | None = None
+    values_redrawn: int = 0
+    values_unavoidable: int = 0
+    # Under DP, with drawn numbers: released rows that are, in the values released, a record
+    # unique in the input on the released columns; measured after the release was made, it
+    # changes nothing in it (no post-check against the records under DP): evidence only.
+    exact_matches_measured: int | None = None
+    input_uniques: int | None = None
 
     @property
     def codebook_file(self) -> mf.InputFile | None:
@@ -269,6 +281,10 @@ class Candidates:
     maps: list
     codes: np.ndarray | None = None  # the input over `full_domain` (non-private only)
     excluded: int = 0  # candidates dropped as carrying a unique input record's quasi-identifiers
+    # Without DP: per binned profile, the drawn values that would recreate an input-unique record
+    # (tipkit.synth.microdata.exact_values), and the candidates no draw could release safely.
+    forbidden_values: dict = field(default_factory=dict)
+    unavoidable: int = 0
     # Under DP: every noisy measurement, in the order taken (`measurements` are then the model's
     # own tables, which the release is fitted to).
     noisy: list = field(default_factory=list)
@@ -305,8 +321,16 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     else:
         tables = [tuple(quasi_identifiers)] + model.workload(list(columns), settings.reporting_length)
     support, counts = _calibrate(found, settings, tables, len(table))
-    cases, legs, decoded = _released_rows(support, counts, found.domain, columns, with_legs,
-                                          codebook, order_rng, value_rng)
+    cases, legs, decoded, redrawn = _released_rows(support, counts, found.domain, columns,
+                                                   with_legs, codebook, order_rng, value_rng,
+                                                   found.forbidden_values,
+                                                   _number_weights(records, codebook, settings))
+    drawn = exact_values.drawn_columns(codebook, columns)
+    matches = uniques = None
+    if drawn and settings.private:  # evidence only: measured after the release was made
+        real = records.values if records.values is not None else table
+        matches = reproduced_uniques(cases, real, columns)
+        uniques = int((class_sizes(real, columns) == 1).sum())
     shipped = codebook.redacted(codebook.measured(cases))
     return FittedRelease(
         cases=cases, settings=settings, quasi_identifiers=quasi_identifiers, domain=found.domain,
@@ -320,6 +344,9 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
         journeys=_journey_card(records, summary, varying, legs, decoded, found, settings)
         if with_legs else None,
         codebook=codebook, codebook_text=shipped,
+        input_values=records.values if drawn and not settings.private else None,
+        values_redrawn=redrawn, values_unavoidable=found.unavoidable,
+        exact_matches_measured=matches, input_uniques=uniques,
     )
 
 
@@ -410,6 +437,16 @@ def _exact_candidates(data, lists, records, settings, codebook, quasi_identifier
                                   quasi_identifiers)
     found.excluded = int((~allowed).sum())
     found.keep(allowed)
+    # Numbers drawn inside their bins: a profile whose every draw would recreate a record unique
+    # in the input on the released columns (in the values released) is not released either.
+    if records.values is not None and exact_values.drawn_columns(codebook, records.table.columns):
+        cases = list(records.table.columns)
+        found.forbidden_values = exact_values.forbidden_values(
+            records.values, cdomain.decode(ccodes)[cases], codebook, cases)
+        stuck = exact_values.unavoidable(cdomain.decode(found.support), found.forbidden_values,
+                                         codebook, cases)
+        found.unavoidable = int(stuck.sum())
+        found.keep(~stuck)
     return found
 
 
@@ -487,9 +524,12 @@ def _calibrate(found: Candidates, settings: FitSettings, tables, input_rows: int
 
 
 def _released_rows(support, counts, cdomain: Domain, columns, with_legs: bool,
-                   codebook: Codebook, order_rng, value_rng):
+                   codebook: Codebook, order_rng, value_rng, forbidden=None, weights=None):
     """The released tables: each profile repeated its count, in a random order, with fresh
-    case ids (and legs expanded from the journey columns). Returns cases, legs, decoded rows."""
+    case ids (and legs expanded from the journey columns). Without DP (`forbidden`, from
+    exact_values.forbidden_values), a drawn number that would recreate an input-unique record
+    is drawn again inside its bin, from the same stream. Returns cases, legs, decoded rows and
+    how many rows were drawn again."""
     released = np.repeat(support, counts, axis=0)
     released = released[np.random.default_rng(order_rng).permutation(len(released))]
     decoded = cdomain.decode(released)
@@ -500,10 +540,22 @@ def _released_rows(support, counts, cdomain: Domain, columns, with_legs: bool,
         rng = np.random.default_rng(value_rng)
         cases = cases.copy()
         for name in drawn:
-            cases[name] = codebook.column(name).draw_values(cases[name], rng)
+            cases[name] = codebook.column(name).draw_values(cases[name], rng,
+                                                            (weights or {}).get(name))
+        redrawn = 0
+        if forbidden:
+            cases, redrawn = exact_values.redraw(cases, decoded, forbidden, codebook, columns, rng)
     cases.insert(0, CASE_ID, FITTED_IDS.cases(len(cases)))
     legs = expand_legs(cases[CASE_ID].to_numpy(), decoded, FITTED_IDS) if with_legs else None
-    return cases, legs, decoded
+    return cases, legs, decoded, (redrawn if drawn else 0)
+
+
+def _number_weights(records: CaseRecords, codebook: Codebook, settings: FitSettings):
+    """Without DP, how numbers are drawn inside their bins: as the input's common numbers
+    (exact_values.common_numbers); under DP, None: uniformly, independent of the records."""
+    if settings.private or records.values is None:
+        return None
+    return exact_values.common_numbers(records.values, codebook, settings.k)
 
 
 def _generalised(table: pd.DataFrame, found: Candidates) -> dict[str, int]:
@@ -579,6 +631,12 @@ def check_fit(cases: pd.DataFrame, legs: pd.DataFrame | None, fitted: FittedRele
         problems.append("legs: the release has no legs table")
     if settings.private or check.case_report is None:
         return check, problems
+    if fitted.input_values is not None:  # numbers drawn inside their bins, as released
+        columns = [c for c in cases.columns if c != CASE_ID]
+        copied = reproduced_uniques(cases, fitted.input_values, columns)
+        if copied:
+            problems.append(f"cases: {copied} rows are, in the values released, a record unique "
+                            f"in the input on the released columns")
     if fitted.codebook is not None:  # numbers drawn inside their bins are compared as the bins
         cases = fitted.codebook.measured(cases)
     copied = reproduced_uniques(cases, real, fitted.quasi_identifiers)
