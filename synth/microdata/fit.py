@@ -28,7 +28,8 @@ from tipkit.synth.release.checks import (ReleaseCheck, check_release, leg_quasi_
                                          legs_with_cases, metadata_problems)
 from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.guarantees import (class_sizes, reporting_length_problem,
-                                             reproduced_uniques, unique_records)
+                                             reproduced_uniques, unique_exact_matches,
+                                             unique_records)
 from tipkit.synth.release.folder import read_release, write_release
 from tipkit.synth.release.legs import FITTED_IDS, expand_legs
 from tipkit.synth.release.schema import CASE_ID, OTHER
@@ -90,8 +91,8 @@ class FittedRelease:
     input_values: pd.DataFrame | None = None
     values_redrawn: int = 0
     values_unavoidable: int = 0
-    # Under DP, with drawn numbers: released rows that are, in the values released, a record
-    # unique in the input on the released columns; measured after the release was made, it
+    # Under DP, with drawn numbers: records unique in the input on the released columns that
+    # reappear exactly in the values released (SDNist's unique exact matches); measured after the release was made, it
     # changes nothing in it (no post-check against the records under DP): evidence only.
     exact_matches_measured: int | None = None
     input_uniques: int | None = None
@@ -329,8 +330,7 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     matches = uniques = None
     if drawn and settings.private:  # evidence only: measured after the release was made
         real = records.values if records.values is not None else table
-        matches = reproduced_uniques(cases, real, columns)
-        uniques = int((class_sizes(real, columns) == 1).sum())
+        matches, uniques = unique_exact_matches(cases, real, columns)
     shipped = codebook.redacted(codebook.measured(cases))
     return FittedRelease(
         cases=cases, settings=settings, quasi_identifiers=quasi_identifiers, domain=found.domain,
@@ -631,12 +631,10 @@ def check_fit(cases: pd.DataFrame, legs: pd.DataFrame | None, fitted: FittedRele
         problems.append("legs: the release has no legs table")
     if settings.private or check.case_report is None:
         return check, problems
-    if fitted.input_values is not None:  # numbers drawn inside their bins, as released
-        columns = [c for c in cases.columns if c != CASE_ID]
-        copied = reproduced_uniques(cases, fitted.input_values, columns)
-        if copied:
-            problems.append(f"cases: {copied} rows are, in the values released, a record unique "
-                            f"in the input on the released columns")
+    copied = released_uniques(cases, fitted)  # numbers drawn inside their bins, as released
+    if copied:
+        problems.append(f"cases: {copied} rows are, in the values released, a record unique "
+                        f"in the input on the released columns")
     if fitted.codebook is not None:  # numbers drawn inside their bins are compared as the bins
         cases = fitted.codebook.measured(cases)
     copied = reproduced_uniques(cases, real, fitted.quasi_identifiers)
@@ -697,8 +695,38 @@ def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
         leg_quasi_identifiers=leg_quasi_identifiers(qis) if with_legs else None,
         reporting_length=s.reporting_length, published_figures_hold=None,
         input_uniques_excluded=not s.private, differential_privacy=budget,
-        impossible_combinations=0 if codebook is not None and codebook.impossible else None)
+        impossible_combinations=0 if codebook is not None and codebook.impossible else None,
+        released_uniques_excluded=True if fitted.input_values is not None else None,
+        codings=_codings(fitted, with_legs))
     return mf.Manifest(mf.FIT, fit_command(s, fmt, codebook), settings, promised)
+
+
+def _codings(fitted: FittedRelease, with_legs: bool) -> dict | None:
+    """The coding each promise of a release with binned numbers holds in: the guarantees on
+    classes, combinations, input-unique records and impossible rows count numbers in their bins
+    (as measured); the exact-value promise counts them as released. None without bins."""
+    codebook = fitted.codebook
+    columns = [c for c in fitted.cases.columns if c != CASE_ID]
+    if codebook is None or not binned_columns(codebook, columns):
+        return None
+    s = fitted.settings
+    codings = {"k": "bins", "reporting_length": "bins"}
+    if not s.private:
+        codings["input_uniques_excluded"] = "bins"
+    if codebook.impossible:
+        codings["impossible_combinations"] = "bins"
+    if fitted.input_values is not None:
+        codings["released_uniques_excluded"] = "released values"
+    return codings
+
+
+def released_uniques(cases: pd.DataFrame, fitted: FittedRelease) -> int | None:
+    """Released rows that are, in the values released, a record unique in the input on the
+    released columns (None when the release does not promise it: no drawn numbers, or DP)."""
+    if fitted.input_values is None:
+        return None
+    columns = [c for c in cases.columns if c != CASE_ID]
+    return reproduced_uniques(cases, fitted.input_values, columns)
 
 
 def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "csv",
@@ -716,7 +744,9 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
         problems += metadata_problems(staging, with_legs=fitted.legs is not None)
         if problems:
             raise UserError(f"release abandoned, a guarantee fails: {problems[0]}")
-        mf.write_manifest(staging, replace(made, measured=mf.measured_on_disk(check)))
+        measured = replace(mf.measured_on_disk(check),
+                           released_uniques=released_uniques(cases, fitted))
+        mf.write_manifest(staging, replace(made, measured=measured))
 
     extra = {SHIPPED: fitted.codebook_text} if fitted.codebook is not None else None
     return write_release(out, fitted.cases, fitted.legs, datacard(fitted, made), fmt=fmt,
