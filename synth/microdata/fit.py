@@ -450,6 +450,19 @@ def _exact_candidates(data, lists, records, settings, codebook, quasi_identifier
     return found
 
 
+def missing_rules_warning(codebook: Codebook | None, columns) -> str | None:
+    """One line when a user's codebook has number columns (an age...) and no impossible
+    combinations: a release may then pair them with values they rule out (a married child)."""
+    if codebook is None or codebook.builtin or codebook.impossible:
+        return None
+    numbers = [c for c in columns if c in codebook.columns and codebook.column(c).kind == "number"]
+    if not numbers:
+        return None
+    return (f"warning: codebook {codebook.name} has range columns ({', '.join(numbers)}) and no "
+            "impossible combinations: the release may pair them with values they rule out (a "
+            "married child); add rules, or draft them with `tipkit synth codebook --dictionary`")
+
+
 def binned_columns(codebook: Codebook, columns) -> tuple[str, ...]:
     """The columns that hold the bins of a number: there a bin too rare to release joins its
     nearest kept bin rather than "Other", so that the column stays a number."""
