@@ -168,14 +168,14 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
     for name, values in records.out_of_domain.items():  # counts only: never a value of a case
         click.echo(f"warning: {name}: {sum(values.values())} values outside its public list "
                    f"read as Other", err=True)
-    from tipkit.synth.microdata.fit import missing_rules_warning
-
-    warning = missing_rules_warning(records.codebook, records.table.columns)
-    if warning:
-        click.echo(warning, err=True)
     fitted = fit_release(records, settings)
     write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs,
               inputs=inputs)
+    from tipkit.synth.microdata.fit import missing_rules_warning
+
+    warning = missing_rules_warning(records.codebook, records.table.columns)
+    if warning:  # after the release: a refusal stays one line
+        click.echo(warning, err=True)
     legs = f", {len(fitted.legs)} legs" if fitted.legs is not None else ""
     click.echo(f"wrote {out}: {len(fitted.cases)} cases{legs}, k={k}"
                + (f", epsilon={epsilon:g}, delta={delta:g}" if settings.private else "")

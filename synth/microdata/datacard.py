@@ -211,10 +211,11 @@ def _codebook_lines(fitted, made) -> list[str]:
             continue
         how = ("as its bin (release: bin, the default: a bin is what was measured)"
                if column.release == "bin" else
-               "as a whole number drawn inside its bin (release: value): "
-               + ("uniformly, independently of the records" if fitted.settings.private else
-                  f"in proportion to how many input records hold each number, among those at "
-                  f"least k = {fitted.settings.k} hold (uniformly in a bin with none)")
+               ("as a whole number drawn uniformly inside its bin, independently of the "
+                "records (release: value)" if fitted.settings.private else
+                "as a whole number drawn inside its bin (release: value) in proportion to how "
+                "many input records hold each number, among those at least k = "
+                f"{fitted.settings.k} hold (uniformly in a bin with none)")
                + "; each guarantee below says whether it counts the number in its bin or as "
                "released")
         lines.append(f"- {name}: measured in the bins {', '.join(column.bin_labels())}; released "
