@@ -83,7 +83,15 @@ def sdnist_figures(report: dict) -> dict:
     inconsistent = {s["Inconsistency Group"]: s["Number of Records Inconsistent"]
                     for s in report["inconsistencies"]["summary"]}
     uem = report["unique_exact_matches"]
+    named = [f"{i['inconsistency_name']} {i['inconsistency_violations']}"
+             for group in ("age", "work", "housing")
+             for i in report["inconsistencies"][group]["inconsistencies"]]
+    dropped = report["data_description"]["deid"].get("validations", {}).get(
+        "values_out_of_bound", {})
     return {
+        "features SDNist dropped (values out of bounds)": ", ".join(
+            f"{f} ({', '.join(map(str, v))})" if isinstance(v, list) else str(f)
+            for f, v in dropped.items()) or "none",
         "k-marginal": report["k_marginal"]["k_marginal_synopsys"]["k_marginal_score"],
         "like a sample of": f"{report['k_marginal']['k_marginal_synopsys']['sub_sampling_equivalent']}%",
         "pMSE": f"{report['propensity mean square error']['pmse_score']:.4f}",
@@ -94,6 +102,7 @@ def sdnist_figures(report: dict) -> dict:
         "PCA": "plots: " + report["pca"]["deidentified_all_components_plot"],
         "inconsistent age/work/housing": "/".join(str(inconsistent.get(g, "?"))
                                                   for g in ("Age", "Work", "Housing")),
+        "inconsistencies by name": "; ".join(named) or "none",
         "unique exact matches": f"{uem['records matched in target data']} "
                                 f"({uem['percent records matched in target data']}%)",
     }
@@ -169,4 +178,5 @@ def sdnist_table(data: Path, codebook, codebook_path: Path, seed: int, venv, k: 
           f"seed {seed}; the drafted codebook: {drafted_path.name} with no rule added by hand)")
     with pd.option_context("display.width", 250, "display.max_columns", 20,
                            "display.max_colwidth", 60):
-        print(pd.DataFrame(rows, dtype=object).fillna("").set_index("release").T.to_string())
+        print(pd.DataFrame(rows, dtype=object).set_index("release").T.astype(object)
+              .where(lambda t: t.notna(), "").to_string())
