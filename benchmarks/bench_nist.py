@@ -5,8 +5,14 @@ dictionary), read_input and fit_release as the command line calls them, the rele
 checked on disk by write_fit. Ten demographic features, all quasi-identifiers, k = 11, delta
 1e-6; SDNist's k-marginal score (tipkit.synth.evaluate.kmarginal), median of 3 seeds, for no DP
 and epsilon 10, 1 and 0.3. No data is committed: the excerpt is read from where it lies.
+
+Then SDNist 2.4's own report (benchmarks/sdnist_report.py: in its own virtual environment, made
+here if missing, offline) on the releases without DP, at epsilon 10 and 1 (seed 7), on one at
+epsilon 1 from a codebook drafted with `tipkit synth codebook --dictionary`, and on a random 10%
+sample of the real records: k-marginal, propensity MSE, regression, PCA, inconsistencies and
+unique exact matches, beside tipkit's own figures.
 Run: .venv/bin/python benchmarks/bench_nist.py [national2019.csv] [--seeds 0,1,2]
-     [--epsilons none,10,1,0.3]
+     [--epsilons none,10,1,0.3] [--sdnist-venv DIR] [--no-sdnist]
 """
 
 from __future__ import annotations
@@ -94,6 +100,11 @@ def main() -> None:
     parser.add_argument("data", nargs="?", type=Path, default=DATA)
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--epsilons", default="none,10,1,0.3")
+    parser.add_argument("--sdnist-venv", type=Path, default=None,
+                        help="SDNist 2.4's virtual environment (made there if missing; default "
+                        "a folder under the system's temporary folder)")
+    parser.add_argument("--sdnist-seed", type=int, default=7)
+    parser.add_argument("--no-sdnist", action="store_true", help="skip SDNist's report")
     args = parser.parse_args()
     if not args.data.exists():
         sys.exit(f"no NIST excerpt at {args.data}: give the path to national2019.csv "
@@ -127,6 +138,10 @@ def main() -> None:
     rows += [{"method": m, "epsilon": e, "score (median)": s} for m, e, s in PUBLISHED]
     with pd.option_context("display.width", 250, "display.max_columns", 12):
         print(pd.DataFrame(rows, dtype=object).fillna("").to_string(index=False))
+    if not args.no_sdnist:
+        from sdnist_report import sdnist_table  # beside this file
+
+        sdnist_table(args.data, codebook, CODEBOOK, args.sdnist_seed, args.sdnist_venv, K, DELTA)
 
 
 if __name__ == "__main__":

@@ -179,6 +179,11 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
     fitted = fit_release(records, settings)
     write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs,
               inputs=inputs)
+    from tipkit.synth.microdata.fit import missing_rules_warning
+
+    warning = missing_rules_warning(records.codebook, records.table.columns)
+    if warning:  # after the release: a refusal stays one line
+        click.echo(warning, err=True)
     legs = f", {len(fitted.legs)} legs" if fitted.legs is not None else ""
     click.echo(f"wrote {out}: {len(fitted.cases)} cases{legs}, k={k}"
                + (f", epsilon={epsilon:g}, delta={delta:g}" if settings.private else "")
@@ -191,8 +196,12 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="The codebook (YAML) to write, for you to review.")
 @click.option("--columns", help="Comma-separated columns to describe (default: all).")
+@click.option("--dictionary", type=click.Path(path_type=Path),
+              help="Your data dictionary (SDNist's JSON, or a CSV of column, value, "
+              "description): its lists and ranges are used, and the impossible combinations its "
+              "words state (a value \"N/A (age less than 15 years)\") are drafted for review.")
 @click.option("--force", is_flag=True, help="Replace an existing file.")
-def codebook(data, out, columns, force):
+def codebook(data, out, columns, dictionary, force):
     """Draft a codebook for your table, to review before `fit --codebook`.
 
     Every value list, range and bin the draft takes from the data itself is marked
@@ -204,15 +213,23 @@ def codebook(data, out, columns, force):
     \b
     Example:
       tipkit synth codebook --data cases.csv --out codebook.yaml
+      tipkit synth codebook --data national2019.csv --dictionary data_dictionary.json \\
+          --out codebook.yaml
     """
     from tipkit.outputs import staged_files
     from tipkit.synth.microdata.draft import draft_codebook
 
     if Path(out).suffix.lower() not in (".yaml", ".yml"):
         raise UserError(f"--out {out}: a codebook is a YAML file (name it codebook.yaml)")
-    check_out(out, force=force, inputs=[data], kind="file")  # before reading the data
-    draft = draft_codebook(data, _names(columns))
-    with staged_files(out, force=force, inputs=[data]) as (staged,):
+    inputs = [p for p in (data, dictionary) if p is not None]
+    check_out(out, force=force, inputs=inputs, kind="file")  # before reading the data
+    entries = None
+    if dictionary is not None:
+        from tipkit.synth.microdata.dictionary import read_dictionary
+
+        entries = read_dictionary(dictionary)
+    draft = draft_codebook(data, _names(columns), entries)
+    with staged_files(out, force=force, inputs=inputs) as (staged,):
         staged.write_text(draft.text, encoding="utf-8")
     for line in draft.summary:
         click.echo(line)

@@ -263,6 +263,12 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
             for number, count in (codebook.impossible_rows(synthetic) if codebook else {}).items()
         },
     }
+    # SDNist's unique exact matches, in the values released (a drawn number as the file shows it).
+    from tipkit.synth.evaluate.exact_matches import exact_match_figures, real_values
+
+    shown = real_values(real_path, columns, codebook)
+    privacy["unique_exact_matches"] = exact_match_figures(
+        real if shown is None else shown, cases[columns], columns)
     cost = {
         "release_rows": len(synthetic),
         "real_rows": len(real),
@@ -312,6 +318,10 @@ def plain_summary(result: dict) -> list[str]:
         f"{100 * p['real_unique_reappearing_share']:.1f}% have a matching group in the release.",
         f"The release has {c['release_rows']} rows for {c['real_rows']} real records.",
     ]
+    if "unique_exact_matches" in p:
+        from tipkit.synth.evaluate.exact_matches import plain_sentence
+
+        lines.insert(4, plain_sentence(p["unique_exact_matches"]))
     if weakest[0]:
         lines.append(f"The pair of columns least well kept is {weakest[0]} "
                      f"({100 * weakest[1]:.1f}%).")

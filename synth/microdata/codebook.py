@@ -183,16 +183,24 @@ class Column:
         coded = raw.map({v: (OTHER if isinstance(c, Outside) else str(c)) for v, c in mapping.items()})
         return coded.astype(str), outside
 
-    def draw_values(self, labels: pd.Series, rng: np.random.Generator) -> pd.Series:
-        """`release: value`: each bin label replaced by a whole number drawn uniformly inside the
-        bin (blank and "Other" stay). The draw is independent of the records: post-processing."""
+    def draw_values(self, labels: pd.Series, rng: np.random.Generator,
+                    weights: dict[int, float] | None = None) -> pd.Series:
+        """`release: value`: each bin label replaced by a whole number drawn inside the bin
+        (blank and "Other" stay): uniformly, independently of the records (post-processing, as
+        under DP), or, given `weights` (number -> weight), in proportion to them, uniformly in a
+        bin where none of its numbers has a weight."""
         spans = dict(zip(self.bin_labels(), zip(self.bins[:-1], self.bins[1:])))
         out = labels.astype(object).copy()
         last = self.bin_labels()[-1]
         for label, (low, high) in spans.items():
             rows = np.flatnonzero((labels == label).to_numpy())
             top = int(high) + (1 if label == last else 0)
-            out.iloc[rows] = rng.integers(int(low), top, size=len(rows)).astype(str)
+            mass = np.array([(weights or {}).get(v, 0.0) for v in range(int(low), top)])
+            if mass.sum() > 0:
+                drawn = int(low) + rng.choice(len(mass), size=len(rows), p=mass / mass.sum())
+            else:
+                drawn = rng.integers(int(low), top, size=len(rows))
+            out.iloc[rows] = drawn.astype(str)
         return out.astype(str)
 
     def measured(self, released: pd.Series) -> pd.Series:

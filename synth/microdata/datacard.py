@@ -60,18 +60,19 @@ def datacard(fitted, made) -> str:
         lines += _codebook_lines(fitted, made)
     if fitted.journeys is not None:
         lines += _journey_lines(fitted)
+    in_bins = " (numbers counted in their bins)" if made.promised.codings else ""
     lines += [
         "",
         "## Guarantees (checked on the written files)",
         f"- k-anonymity with k = {s.k} on the quasi-identifiers "
-        f"({', '.join(s.quasi_identifiers)}).",
+        f"({', '.join(s.quasi_identifiers)}){in_bins}.",
         f"- No combination of up to {s.reporting_length} values, across all columns, occurs in "
-        f"fewer than {s.k} rows (the Synthetic Data Showcase's rule).",
+        f"fewer than {s.k} rows (the Synthetic Data Showcase's rule){in_bins}.",
     ]
     if made.promised.impossible_combinations is not None:
         rules = len(fitted.codebook.impossible)
         lines.append(f"- No row has a combination the codebook calls impossible "
-                     f"({rules} rule{'' if rules == 1 else 's'}, listed above).")
+                     f"({rules} rule{'' if rules == 1 else 's'}, listed above){in_bins}.")
     if fitted.journeys is not None:
         lines += [
             f"- legs.csv: every leg's {', '.join(LEG_QUASI_IDENTIFIERS)} together with its "
@@ -89,6 +90,7 @@ def datacard(fitted, made) -> str:
             "- The released number of rows is itself a noisy count. (An epsilon whose noise "
             "would swamp every count is refused before any measurement.)",
         ]
+        lines += _exact_value_evidence(fitted)
         if fitted.journeys is not None:
             lines.append("- Neighbouring inputs differ by one case together with all its journey "
                          "legs: each case is one row of every measured table, so every table "
@@ -97,9 +99,17 @@ def datacard(fitted, made) -> str:
     else:
         lines += [
             "- No released row has the quasi-identifier values of a record that is unique on "
-            f"them in the input ({fitted.unique_rows_excluded} candidate rows were excluded "
-            "for this).",
+            f"them in the input{in_bins} ({fitted.unique_rows_excluded} candidate rows were "
+            "excluded for this).",
         ]
+        if made.promised.released_uniques_excluded:
+            lines.append(
+                "- In the values released (numbers as the file shows them, not their bins): no "
+                "released row is a record that is unique in the input on the released columns "
+                f"(SDNist's unique exact matches: 0). {fitted.values_redrawn} rows whose drawn "
+                "number would have been one had it swapped with another row of the same bin or "
+                f"drawn again inside its bin; {fitted.values_unavoidable} candidate rows were "
+                "excluded because every number of their bin would have been one.")
         if fitted.journeys is not None:
             lines.append("- No released leg has the border point, transport mode, travel document "
                          "and case quasi-identifiers of an input leg that is unique on them.")
@@ -122,6 +132,25 @@ def datacard(fitted, made) -> str:
                      "whose legs differ in the input is not reproduced leg by leg.")
     lines.append("")
     return "\n".join(lines)
+
+
+def _exact_value_evidence(fitted) -> list[str]:
+    """Under DP, with numbers drawn inside their bins: no check against the records after the
+    draw (the budget does not cover one), and the figure measured, as evidence only."""
+    if fitted.exact_matches_measured is None:
+        return []
+    share = (f" ({fitted.exact_matches_measured / fitted.input_uniques:.2%} of "
+             f"{fitted.input_uniques})" if fitted.input_uniques else "")
+    return [
+        "- Numbers drawn inside their bins are not checked against the records: under "
+        "differential privacy no post-check against the records is allowed (it would use them "
+        "outside the budget). Measured after the release was made, as evidence only (not a "
+        "guarantee, and changing nothing in the release): "
+        f"{fitted.exact_matches_measured} records unique in the input on the released columns "
+        f"reappear exactly in the values released{share} (SDNist's unique exact matches). A "
+        "random sample of the records reproduces about its own share of them (10% for a 10% "
+        "sample).",
+    ]
 
 
 def _budget_lines(b: dict) -> list[str]:
@@ -182,8 +211,13 @@ def _codebook_lines(fitted, made) -> list[str]:
             continue
         how = ("as its bin (release: bin, the default: a bin is what was measured)"
                if column.release == "bin" else
-               "as a whole number drawn uniformly inside its bin, independently of the records "
-               "(release: value); every check counts it in its bin")
+               ("as a whole number drawn uniformly inside its bin, independently of the "
+                "records (release: value)" if fitted.settings.private else
+                "as a whole number drawn inside its bin (release: value) in proportion to how "
+                "many input records hold each number, among those at least k = "
+                f"{fitted.settings.k} hold (uniformly in a bin with none)")
+               + "; each guarantee below says whether it counts the number in its bin or as "
+               "released")
         lines.append(f"- {name}: measured in the bins {', '.join(column.bin_labels())}; released "
                      f"{how}.")
     for rule in codebook.impossible:

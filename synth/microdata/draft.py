@@ -155,6 +155,90 @@ def _inferred(name: str, raw: pd.Series) -> tuple[list[str], str]:
     return lines, f"{name}: {len(present)} values from the data (public: false: review them)"
 
 
+def _dictionary_lines(name: str, entry, raw: pd.Series, edges=()) -> tuple[list[str], str]:
+    """A column the data dictionary describes: its lists and range from the dictionary (public,
+    to review), with the data's values that the dictionary does not list proposed as missing
+    codes when they read like one, and otherwise added to the list (then not public). `edges`:
+    where an age column's bins must cut for the drafted rules."""
+    text = raw.astype(str).str.strip()
+    listed = list(entry.values)
+    whole = entry.ranged and float(entry.low).is_integer() and float(entry.high).is_integer()
+    if entry.ranged and whole and len(listed) + entry.high - entry.low + 1 <= MAX_LISTED:
+        if listed:  # a few codes and a short range: one list (NOC: N, 0, then 1 to 19)
+            listed += [str(v) for v in range(int(entry.low), int(entry.high) + 1)
+                       if str(v) not in entry.values]
+    lines = [f"  {name}:   # from the data dictionary: review"]
+    if entry.description:
+        lines.append(f"    description: {json.dumps(entry.description)}")
+    ranged = entry.ranged and not (listed and whole and len(listed) <= MAX_LISTED)
+    numbers = pd.to_numeric(text, errors="coerce")
+    if ranged:
+        inside = numbers.between(entry.low, entry.high)
+        extra = sorted(set(text[~inside & ~text.isin(listed)]))
+    else:
+        extra = sorted(set(text) - set(listed))
+    missing = [v for v in extra if v.lower() in MISSING_LIKE]
+    stray = [v for v in extra if v not in missing]
+    if ranged:
+        bins = sorted({*_nice_bins(entry.low, entry.high, bool(whole)), *edges})
+        lines += [f"    range: [{_number(entry.low)}, {_number(entry.high)}]",
+                  f"    bins: {_flow([_number(e) for e in bins], numbers=True)}"
+                  + ("   # ours, from the range, cut where the dictionary's N/A codes change"
+                     if edges else "   # ours, from the dictionary's range: review"),
+                  "    release: bin   # or value: a whole number drawn inside the bin"]
+        codes = [v for v in listed if v not in missing]
+        missing += codes  # a number column holds its codes as missing codes
+        summary = f"{name}: range {_number(entry.low)} to {_number(entry.high)} from the dictionary"
+    else:
+        lines.append(f"    values: {_flow(_ordered(listed + stray) if stray else listed)}")
+        summary = f"{name}: {len(listed)} values from the dictionary"
+    if entry.values:
+        meanings = {v: m for v, m in entry.values.items() if v in listed}
+        if meanings and not ranged and len(json.dumps(meanings)) < 2000:
+            lines.append(f"    labels: {json.dumps(meanings, ensure_ascii=False)}")
+    if stray:
+        lines += [f"    # {len(stray)} values in the data that the dictionary does not list "
+                  f"(added above: {', '.join(stray[:5])}{'...' if len(stray) > 5 else ''}):",
+                  "    # not public until you confirm them.", "    public: false"]
+        summary += f", {len(stray)} more from the data (public: false: review them)"
+    if missing:
+        lines.append(f"    missing: {_flow(missing)}"
+                     + ("   # found in the data: check they mean unknown" if not ranged else ""))
+    return lines, summary
+
+
+def _rule_lines(dictionary, columns) -> tuple[list[str], list[str]]:
+    """The impossible combinations the dictionary's own words state (a value "N/A" for an age
+    group), as YAML lines marked for review, and the summary lines."""
+    from tipkit.synth.microdata.dictionary import age_rules, impossible_combinations
+
+    age, rules = age_rules(dictionary, columns)
+    if not rules:
+        return [], []
+    entry = dictionary[age]
+    lines, summary = [], []
+    for rule in rules:
+        for combination in impossible_combinations(age, rule, dictionary[rule.column],
+                                                   int(entry.low), int(entry.high)):
+            body = ", ".join(f"{n}: [{', '.join(_scalar(str(x)) for x in v)}]"
+                             for n, v in combination.items())
+            lines.append(f"  - {{{body}}}")
+        lines.append(f"  # drafted from the dictionary: {rule.column} {rule.value} means "
+                     f"{json.dumps(rule.meaning)} (ages {rule.low}-{rule.high}): review")
+        summary.append(f"impossible: {rule.column} {rule.value} only at {age} {rule.low}-{rule.high} "
+                       "(drafted from the dictionary: review)")
+    return lines, summary
+
+
+def _age_edges(dictionary, columns) -> tuple[str | None, list[float]]:
+    """The age column and where its bins must cut for the rules the dictionary states."""
+    from tipkit.synth.microdata.dictionary import age_rules
+
+    age, rules = age_rules(dictionary, columns)
+    return age, sorted({float(e) for r in rules for e in (r.low, r.high + 1)
+                        if dictionary[age].low < e <= dictionary[age].high})
+
+
 def _identifier(table: pd.DataFrame) -> str | None:
     """A column that names each record (caseId, id, ...): never released."""
     for name in table.columns:
@@ -164,8 +248,10 @@ def _identifier(table: pd.DataFrame) -> str | None:
     return None
 
 
-def draft_codebook(path, columns=None) -> Draft:
-    """A draft codebook for the table in `path` (its `columns`, default all)."""
+def draft_codebook(path, columns=None, dictionary=None) -> Draft:
+    """A draft codebook for the table in `path` (its `columns`, default all). With a data
+    `dictionary` (dictionary.read_dictionary's entries), the columns it describes take its public
+    lists and ranges, and the impossible combinations its words state are drafted."""
     path = Path(path)
     raw = read_text(path)
     if raw.shape[1] == 0 or len(raw) == 0:
@@ -185,8 +271,15 @@ def draft_codebook(path, columns=None) -> Draft:
     builtin = [c for c in described if ctdc is not None and c in ctdc.columns]
     top_missing = ctdc.column(builtin[0]).missing if builtin and ctdc is not None else ()
     body, summary = [], []
+    dictionary = dictionary or {}
+    age, edges = _age_edges(dictionary, described) if dictionary else (None, [])
     for name in described:
-        if name in builtin:
+        if name in dictionary and name not in builtin:
+            lines, line = _dictionary_lines(name, dictionary[name], raw[name],
+                                            edges if name == age else ())
+            body += lines
+            summary.append(line)
+        elif name in builtin:
             body += _builtin_lines(ctdc.column(name), top_missing, source)
             column = ctdc.column(name)
             where = column.named_list or ("the year range" if column.range else "its list")
@@ -209,12 +302,23 @@ def draft_codebook(path, columns=None) -> Draft:
         head.append(f"id: {_scalar(identifier)}   # an identifier: dropped, never released")
     if top_missing:
         head.append(f"missing: {_flow(top_missing)}   # for every column, besides blank")
+    rules, rule_summary = _rule_lines(dictionary, described) if dictionary else ([], [])
     head += [
         f"quasi_identifiers: {_flow(guess)}   # a guess from the column names: name every column "
         "an attacker may know",
-        "impossible: []   # combinations no record may have, e.g. - {age: [0, 14], marital: [married]}",
-        "columns:",
     ]
+    if rules:
+        head += ["# Drafted from the data dictionary's own words (a value that is N/A for an age "
+                 "group): review each.",
+                 "# Rules the dictionary does not state in ages (housing: group quarters are not "
+                 "owned or rented,",
+                 "# a household's size and its children) still need a hand: add them below.",
+                 "impossible:"] + rules
+    else:
+        head.append("impossible: []   # combinations no record may have, e.g. - {age: [0, 14], "
+                    "marital: [married]}")
+    head.append("columns:")
+    summary += rule_summary
     if identifier:
         summary.insert(0, f"{identifier}: identifier (dropped, never released)")
     summary.append(f"quasi-identifiers (a guess from the column names: review): "

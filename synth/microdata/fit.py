@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from tipkit.synth.microdata import journeys, marginals as model, refine, selection
+from tipkit.synth.microdata import exact_values, journeys, marginals as model, refine, selection
 from tipkit.synth.microdata.accounting import Budget, gaussian_sigma
 from tipkit.synth.microdata.codebook import (DEFAULT_YEARS, GLOBAL_SYNTHETIC_CODEBOOK, SHIPPED,
                                              Codebook, builtin_codebook)
@@ -28,7 +28,8 @@ from tipkit.synth.release.checks import (ReleaseCheck, check_release, leg_quasi_
                                          legs_with_cases, metadata_problems)
 from tipkit.synth.release.domain import Domain
 from tipkit.synth.release.guarantees import (class_sizes, reporting_length_problem,
-                                             reproduced_uniques, unique_records)
+                                             reproduced_uniques, unique_exact_matches,
+                                             unique_records)
 from tipkit.synth.release.folder import read_release, write_release
 from tipkit.synth.release.datapackage import (About, FieldSpec, about_release, codebook_fields,
                                               write_data_package)
@@ -87,6 +88,18 @@ class FittedRelease:
     # The codebook the records were read with, and the text shipped as codebook.yaml.
     codebook: Codebook | None = None
     codebook_text: str = ""
+    # Numbers drawn inside their bins (release: value), without DP: the input in the values
+    # released (for the exact-value check; never written), how many released rows had a drawn
+    # value redrawn because it recreated an input-unique record, and how many candidate profiles
+    # were dropped because every value of their bins would have.
+    input_values: pd.DataFrame | None = None
+    values_redrawn: int = 0
+    values_unavoidable: int = 0
+    # Under DP, with drawn numbers: records unique in the input on the released columns that
+    # reappear exactly in the values released (SDNist's unique exact matches); measured after the release was made, it
+    # changes nothing in it (no post-check against the records under DP): evidence only.
+    exact_matches_measured: int | None = None
+    input_uniques: int | None = None
 
     @property
     def codebook_file(self) -> mf.InputFile | None:
@@ -274,6 +287,10 @@ class Candidates:
     maps: list
     codes: np.ndarray | None = None  # the input over `full_domain` (non-private only)
     excluded: int = 0  # candidates dropped as carrying a unique input record's quasi-identifiers
+    # Without DP: per binned profile, the drawn values that would recreate an input-unique record
+    # (tipkit.synth.microdata.exact_values), and the candidates no draw could release safely.
+    forbidden_values: dict = field(default_factory=dict)
+    unavoidable: int = 0
     # Under DP: every noisy measurement, in the order taken (`measurements` are then the model's
     # own tables, which the release is fitted to).
     noisy: list = field(default_factory=list)
@@ -310,8 +327,15 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     else:
         tables = [tuple(quasi_identifiers)] + model.workload(list(columns), settings.reporting_length)
     support, counts = _calibrate(found, settings, tables, len(table))
-    cases, legs, decoded = _released_rows(support, counts, found.domain, columns, with_legs,
-                                          codebook, order_rng, value_rng)
+    cases, legs, decoded, redrawn = _released_rows(support, counts, found.domain, columns,
+                                                   with_legs, codebook, order_rng, value_rng,
+                                                   found.forbidden_values,
+                                                   _number_weights(records, codebook, settings))
+    drawn = exact_values.drawn_columns(codebook, columns)
+    matches = uniques = None
+    if drawn and settings.private:  # evidence only: measured after the release was made
+        real = records.values if records.values is not None else table
+        matches, uniques = unique_exact_matches(cases, real, columns)
     shipped = codebook.redacted(codebook.measured(cases))
     return FittedRelease(
         cases=cases, settings=settings, quasi_identifiers=quasi_identifiers, domain=found.domain,
@@ -325,6 +349,9 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
         journeys=_journey_card(records, summary, varying, legs, decoded, found, settings)
         if with_legs else None,
         codebook=codebook, codebook_text=shipped,
+        input_values=records.values if drawn and not settings.private else None,
+        values_redrawn=redrawn, values_unavoidable=found.unavoidable,
+        exact_matches_measured=matches, input_uniques=uniques,
     )
 
 
@@ -415,7 +442,30 @@ def _exact_candidates(data, lists, records, settings, codebook, quasi_identifier
                                   quasi_identifiers)
     found.excluded = int((~allowed).sum())
     found.keep(allowed)
+    # Numbers drawn inside their bins: a profile whose every draw would recreate a record unique
+    # in the input on the released columns (in the values released) is not released either.
+    if records.values is not None and exact_values.drawn_columns(codebook, records.table.columns):
+        cases = list(records.table.columns)
+        found.forbidden_values = exact_values.forbidden_values(
+            records.values, cdomain.decode(ccodes)[cases], codebook, cases)
+        stuck = exact_values.unavoidable(cdomain.decode(found.support), found.forbidden_values,
+                                         codebook, cases)
+        found.unavoidable = int(stuck.sum())
+        found.keep(~stuck)
     return found
+
+
+def missing_rules_warning(codebook: Codebook | None, columns) -> str | None:
+    """One line when a user's codebook has number columns (an age...) and no impossible
+    combinations: a release may then pair them with values they rule out (a married child)."""
+    if codebook is None or codebook.builtin or codebook.impossible:
+        return None
+    numbers = [c for c in columns if c in codebook.columns and codebook.column(c).kind == "number"]
+    if not numbers:
+        return None
+    return (f"warning: codebook {codebook.name} has range columns ({', '.join(numbers)}) and no "
+            "impossible combinations: the release may pair them with values they rule out (a "
+            "married child); add rules, or draft them with `tipkit synth codebook --dictionary`")
 
 
 def binned_columns(codebook: Codebook, columns) -> tuple[str, ...]:
@@ -492,9 +542,12 @@ def _calibrate(found: Candidates, settings: FitSettings, tables, input_rows: int
 
 
 def _released_rows(support, counts, cdomain: Domain, columns, with_legs: bool,
-                   codebook: Codebook, order_rng, value_rng):
+                   codebook: Codebook, order_rng, value_rng, forbidden=None, weights=None):
     """The released tables: each profile repeated its count, in a random order, with fresh
-    case ids (and legs expanded from the journey columns). Returns cases, legs, decoded rows."""
+    case ids (and legs expanded from the journey columns). Without DP (`forbidden`, from
+    exact_values.forbidden_values), a drawn number that would recreate an input-unique record
+    is drawn again inside its bin, from the same stream. Returns cases, legs, decoded rows and
+    how many rows were drawn again."""
     released = np.repeat(support, counts, axis=0)
     released = released[np.random.default_rng(order_rng).permutation(len(released))]
     decoded = cdomain.decode(released)
@@ -505,10 +558,22 @@ def _released_rows(support, counts, cdomain: Domain, columns, with_legs: bool,
         rng = np.random.default_rng(value_rng)
         cases = cases.copy()
         for name in drawn:
-            cases[name] = codebook.column(name).draw_values(cases[name], rng)
+            cases[name] = codebook.column(name).draw_values(cases[name], rng,
+                                                            (weights or {}).get(name))
+        redrawn = 0
+        if forbidden:
+            cases, redrawn = exact_values.redraw(cases, decoded, forbidden, codebook, columns, rng)
     cases.insert(0, CASE_ID, FITTED_IDS.cases(len(cases)))
     legs = expand_legs(cases[CASE_ID].to_numpy(), decoded, FITTED_IDS) if with_legs else None
-    return cases, legs, decoded
+    return cases, legs, decoded, (redrawn if drawn else 0)
+
+
+def _number_weights(records: CaseRecords, codebook: Codebook, settings: FitSettings):
+    """Without DP, how numbers are drawn inside their bins: as the input's common numbers
+    (exact_values.common_numbers); under DP, None: uniformly, independent of the records."""
+    if settings.private or records.values is None:
+        return None
+    return exact_values.common_numbers(records.values, codebook, settings.k)
 
 
 def _generalised(table: pd.DataFrame, found: Candidates) -> dict[str, int]:
@@ -584,6 +649,10 @@ def check_fit(cases: pd.DataFrame, legs: pd.DataFrame | None, fitted: FittedRele
         problems.append("legs: the release has no legs table")
     if settings.private or check.case_report is None:
         return check, problems
+    copied = released_uniques(cases, fitted)  # numbers drawn inside their bins, as released
+    if copied:
+        problems.append(f"cases: {copied} rows are, in the values released, a record unique "
+                        f"in the input on the released columns")
     if fitted.codebook is not None:  # numbers drawn inside their bins are compared as the bins
         cases = fitted.codebook.measured(cases)
     copied = reproduced_uniques(cases, real, fitted.quasi_identifiers)
@@ -645,7 +714,9 @@ def fit_manifest(fitted: FittedRelease, fmt: str) -> mf.Manifest:
         leg_quasi_identifiers=leg_quasi_identifiers(qis) if with_legs else None,
         reporting_length=s.reporting_length, published_figures_hold=None,
         input_uniques_excluded=not s.private, differential_privacy=budget,
-        impossible_combinations=0 if codebook is not None and codebook.impossible else None)
+        impossible_combinations=0 if codebook is not None and codebook.impossible else None,
+        released_uniques_excluded=True if fitted.input_values is not None else None,
+        codings=_codings(fitted, with_legs))
     return mf.Manifest(mf.FIT, fit_command(s, fmt, codebook), settings, promised)
 
 
@@ -667,6 +738,34 @@ def fit_about(fitted: FittedRelease, made: mf.Manifest, cases: pd.DataFrame,
                          (f"Case records described by the codebook {name}",))
 
 
+def _codings(fitted: FittedRelease, with_legs: bool) -> dict | None:
+    """The coding each promise of a release with binned numbers holds in: the guarantees on
+    classes, combinations, input-unique records and impossible rows count numbers in their bins
+    (as measured); the exact-value promise counts them as released. None without bins."""
+    codebook = fitted.codebook
+    columns = [c for c in fitted.cases.columns if c != CASE_ID]
+    if codebook is None or not binned_columns(codebook, columns):
+        return None
+    s = fitted.settings
+    codings = {"k": "bins", "reporting_length": "bins"}
+    if not s.private:
+        codings["input_uniques_excluded"] = "bins"
+    if codebook.impossible:
+        codings["impossible_combinations"] = "bins"
+    if fitted.input_values is not None:
+        codings["released_uniques_excluded"] = "released values"
+    return codings
+
+
+def released_uniques(cases: pd.DataFrame, fitted: FittedRelease) -> int | None:
+    """Released rows that are, in the values released, a record unique in the input on the
+    released columns (None when the release does not promise it: no drawn numbers, or DP)."""
+    if fitted.input_values is None:
+        return None
+    columns = [c for c in cases.columns if c != CASE_ID]
+    return reproduced_uniques(cases, fitted.input_values, columns)
+
+
 def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "csv",
               force: bool = False, real_legs: pd.DataFrame | None = None, inputs=()) -> Path:
     """Write the release folder atomically, after re-reading it and checking every guarantee,
@@ -682,7 +781,9 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
         problems += metadata_problems(staging, with_legs=fitted.legs is not None)
         if problems:
             raise UserError(f"release abandoned, a guarantee fails: {problems[0]}")
-        sealed = replace(made, measured=mf.measured_on_disk(check))
+        measured = replace(mf.measured_on_disk(check),
+                           released_uniques=released_uniques(cases, fitted))
+        sealed = replace(made, measured=measured)
         write_data_package(staging, fmt, cases, legs, fit_fields(fitted, cases), sealed,
                            fit_about(fitted, sealed, cases, legs))
         mf.write_manifest(staging, sealed)

@@ -89,6 +89,10 @@ class CaseRecords:
     legs_path: Path | None = None
     # The codebook the records were read with (a CTDC format's built-in one without --codebook).
     codebook: Codebook | None = None
+    # The records in the values a release shows: as `table`, but the columns whose numbers are
+    # drawn inside their bins (release: value) hold each record's whole number (None: no such
+    # column). The exact-value check compares a release with these.
+    values: pd.DataFrame | None = None
 
 
 def read_text(path: Path, what: str = "case records") -> pd.DataFrame:
@@ -224,5 +228,21 @@ def read_cases(path, columns=None, years: tuple[int, int] | None = None,
             raise _outside_error(path, name, table[name], outside)
         if outside:
             out_of_domain[name] = {v: n for values in outside.values() for v, n in values.items()}
-    return CaseRecords(pd.DataFrame(coded, index=table.index), source_format, path, out_of_domain,
-                       case_ids, codebook=codebook)
+    coded = pd.DataFrame(coded, index=table.index)
+    return CaseRecords(coded, source_format, path, out_of_domain, case_ids, codebook=codebook,
+                       values=_released_values(table, coded, codebook))
+
+
+def _released_values(raw: pd.DataFrame, coded: pd.DataFrame, codebook: Codebook):
+    """The records as a release would show them: a `release: value` column's number in whole
+    years (as text, like the draw writes it) where it lies in a bin, its coding elsewhere."""
+    drawn = [n for n in coded.columns if codebook.column(n).bins
+             and codebook.column(n).release == "value"]
+    if not drawn:
+        return None
+    values = coded.copy()
+    for name in drawn:
+        binned = coded[name].isin(codebook.column(name).bin_labels())
+        numbers = pd.to_numeric(raw.loc[binned, name].astype(str).str.strip(), errors="coerce")
+        values.loc[binned, name] = numbers.astype("int64").astype(str)
+    return values

@@ -147,3 +147,13 @@ def check_table(
         smallest_class=smallest_class(table, quasi_identifiers),
         rare_by_length=rare_combinations(table, attributes, k, length),
     )
+
+
+def unique_exact_matches(released: pd.DataFrame, real: pd.DataFrame, columns) -> tuple[int, int]:
+    """SDNist's unique exact matches: how many records unique in `real` on `columns` reappear
+    exactly (on those values) in `released`, each counted once, and how many unique records
+    `real` has."""
+    columns = list(columns)
+    unique = unique_records(real, columns)
+    found = unique.merge(released[columns].drop_duplicates(), how="inner")
+    return len(found), len(unique)

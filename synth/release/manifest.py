@@ -81,6 +81,12 @@ class Promised:
     differential_privacy: dict | None = None
     # rows with a combination the codebook calls impossible: 0 (None: no codebook declares any)
     impossible_combinations: int | None = None
+    # no record unique in the input on the released columns reappears in the values released,
+    # numbers drawn inside their bins included (None: no such numbers, or under DP)
+    released_uniques_excluded: bool | None = None
+    # the coding each promise holds in: "bins" (numbers as the codebook's bins, as measured) or
+    # "released values" (as the files show them); None: the release has no binned column
+    codings: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,9 @@ class OnDisk:
     figures: tuple[dict, ...] = ()  # id, kind, unit, low, high, hits, population, value, holds
     # rule number -> cases with that impossible combination (None: no codebook declares any)
     impossible_combinations: dict[str, int] | None = None
+    # released rows that are, in the values released, a record unique in the input on the
+    # released columns (None: not promised)
+    released_uniques: int | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +163,8 @@ class Manifest:
         m = g["measured"]
         measured = OnDisk(TableMeasure(**m["cases"]),
                           TableMeasure(**m["legs"]) if m["legs"] else None,
-                          tuple(m["figures"]), m.get("impossible_combinations"))
+                          tuple(m["figures"]), m.get("impossible_combinations"),
+                          m.get("released_uniques"))
         return cls(raw["pipeline"], raw["command"], Settings(**s), Promised(**promised),
                    measured, raw["tool"]["version"], dict(raw["files"]))
 
@@ -171,7 +181,8 @@ def _plain(value):
 
 
 # Guarantees that only some releases make: release.json names them only when made.
-_OPTIONAL_GUARANTEES = ("impossible_combinations",)
+_OPTIONAL_GUARANTEES = ("impossible_combinations", "released_uniques_excluded", "codings",
+                        "released_uniques")
 
 
 def _stated(guarantees: dict) -> dict:
