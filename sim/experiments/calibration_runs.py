@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from threadpoolctl import threadpool_limits
 
 from tipkit import outputs
 from tipkit.errors import UserError
@@ -217,9 +218,12 @@ class Simulated:
     counts: np.ndarray
 
 
-def simulate(setup: Setup, x: np.ndarray, replications: int, seed: int, **where) -> Simulated:
-    """Every point of `x` (values of the parameters) on the same replication seeds."""
-    reps = tuple(range(replications))
+def simulate(setup: Setup, x: np.ndarray, replications: int | tuple, seed: int, **where
+             ) -> Simulated:
+    """Every point of `x` (values of the parameters) on the same replication seeds (a count:
+    the first ones; or their numbers)."""
+    reps = tuple(range(replications)) if isinstance(replications, int) else tuple(replications)
+    replications = len(reps)
     facts = setup.facts.facts
     values = np.full((len(x), replications, len(facts)), np.nan)
     counts = np.full_like(values, np.nan)
@@ -263,6 +267,8 @@ def _value(f, row: dict, days: float, national: bool) -> tuple[float, float]:
     per_day = daily(kpi, national)
     value = row[kpi] / days if per_day else row[kpi]
     direct = _direct(row)[kpi]
+    if per_day and f.total is None:
+        direct = direct / days        # a mean's direct value in the fact's own units
     return value, direct
 
 
@@ -285,6 +291,34 @@ def dispersion(sim: Simulated, setup: Setup) -> list[float]:
         var, mean = c[ok].var(axis=1, ddof=1).sum(), c[ok].mean(axis=1).sum()
         out.append(max(1.0, float(var / mean)) if mean > 0 else 1.0)
     return out
+
+
+def simulate_facts(setup: Setup, truth, days: int, first_replication: int, seed: int,
+                   **where) -> ObservedFacts:
+    """The facts an agency would record over `days` simulated days if the calibrated
+    assumptions had the values `truth`: each total the sum of the days' direct counts, each
+    mean the days' direct mean with its 90% interval (t, from the days' spread). The
+    simulation-based check calibrates to these."""
+    from dataclasses import replace
+
+    from scipy.stats import t
+
+    reps = tuple(range(first_replication, first_replication + days))
+    sim = simulate(setup, np.atleast_2d(truth), reps, seed, **where)
+    facts = []
+    for j, f in enumerate(setup.facts.facts):
+        counts = sim.counts[0, :, j]
+        if f.total is not None:
+            facts.append(replace(f, total=float(np.nansum(counts))))
+            continue
+        direct = counts[np.isfinite(counts)]
+        mean = float(direct.mean())
+        half = float(t.ppf(0.5 + cal.LEVEL / 2, len(direct) - 1) * direct.std(ddof=1)
+                     / np.sqrt(len(direct)))
+        facts.append(replace(f, mean=mean, interval=(mean - half, mean + half),
+                             level=cal.LEVEL))
+    period = days * (1.0 if setup.national else counted_days(setup.scenario))
+    return ObservedFacts(f"simulated at the truth ({days} days)", period, tuple(facts))
 
 
 # ---- the calibration ------------------------------------------------------------------------
@@ -320,7 +354,7 @@ def total_runs(setup: Setup, points: int | None, replications: int) -> int:
 
 def calibrate(setup: Setup, *, points: int | None = None, replications: int = 4, seed: int = 1,
               workers=None, scheduler=None, progress=None, long_ok: bool = False,
-              design: Simulated | None = None) -> Calibration:
+              design: Simulated | None = None, check: bool = True) -> Calibration:
     """Two history-matching waves (a Latin hypercube over the prior box, then half as many
     points drawn from the first wave's posterior), the emulators refitted on both, the
     posterior by tempered SMC, and the facts checked by simulating posterior draws. `design`,
@@ -357,9 +391,11 @@ def calibrate(setup: Setup, *, points: int | None = None, replications: int = 4,
     words = cal.identifiability_words(summary, corr)
     centre = np.array([r["median"] for r in summary])
     informed = cal.informs(models, emulator, setup.params, centre)
-    checks, checked = check_facts_by_simulation(setup, models, emulator, draws, replications,
-                                                seed, **where)
-    simulated += checked
+    checks = pd.DataFrame()
+    if check:
+        checks, checked = check_facts_by_simulation(setup, models, emulator, draws,
+                                                    replications, seed, **where)
+        simulated += checked
     return Calibration(setup, design, models, emulator, draws, weights, pd.DataFrame(summary),
                        corr, words, checks, informed, simulated,
                        time.monotonic() - started, [first, second])
@@ -369,6 +405,11 @@ def fit(setup: Setup, sim: Simulated, seed: int
         ) -> tuple[list[cal.FactModel], cal.FactEmulator]:
     """The facts' models (with each total's dispersion) and their emulators, learned on the
     design points where every fact is defined."""
+    with threadpool_limits(1):    # small matrices: threads only contend with the runs' cores
+        return _fit(setup, sim, seed)
+
+
+def _fit(setup: Setup, sim: Simulated, seed: int):
     values = np.nanmean(sim.values, axis=1)
     variances = np.nanvar(sim.values, axis=1, ddof=1) / sim.values.shape[1]
     ok = np.isfinite(values).all(axis=1) & np.isfinite(variances).all(axis=1)
@@ -392,7 +433,8 @@ def posterior(setup: Setup, fitted, seed: int, wave: int) -> tuple[np.ndarray, n
         return cal.log_likelihood(models, mean, sd)
 
     rng = np.random.default_rng(np.random.SeedSequence([seed, _TAG, 100 + wave]))
-    u, _ = cal.smc_posterior(log_like, len(setup.params), PARTICLES, rng)
+    with threadpool_limits(1):
+        u, _ = cal.smc_posterior(log_like, len(setup.params), PARTICLES, rng)
     return box.from_unit(u), np.full(len(u), 1.0 / len(u))
 
 
@@ -580,7 +622,10 @@ def text(c: Calibration) -> str:
 
 
 def _g(x: float) -> str:
-    return f"{x:.4g}" if math.isfinite(x) else "nan"
+    """A value as a person writes it: 4 significant digits, never an exponent above 1,000."""
+    if not math.isfinite(x):
+        return "nan"
+    return f"{x:.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 def _quoted(s: str) -> str:
