@@ -28,7 +28,6 @@ VARY = ("victims.share", "arrivals.daily_volume", "training.basic_share",
 
 def main(argv=None) -> int:
     from tipkit.sim.experiments import calibration_runs as runs
-    from tipkit.sim.experiments.emulator import space_filling
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--truths", type=int, default=30)
@@ -44,43 +43,24 @@ def main(argv=None) -> int:
 
     started = time.monotonic()
     setup = runs.prepare(SCENARIO, FACTS, varies=args.vary, seed=args.seed)
-    d = len(setup.params)
-    points = args.points or max(60, 12 * d)
-    where = {"workers": args.jobs}
-    x = space_filling(setup.box, points, np.random.SeedSequence([args.seed, runs._TAG, 1]))
-    design = runs.simulate(setup, x, args.replications, args.seed, **where)
-    simulated = points * args.replications
-    design_seconds = time.monotonic() - started
-    print(f"design: {points} points x {args.replications} replications, "
-          f"{design_seconds:.0f} s", flush=True)
 
-    rng = np.random.default_rng(np.random.SeedSequence([args.seed, 0x5BC]))
-    truths = setup.box.from_unit(rng.random((args.truths, d)))
-    covered = np.zeros((args.truths, d), bool)
-    ratios = np.zeros((args.truths, d))
-    for i, truth in enumerate(truths):
-        facts = runs.simulate_facts(setup, truth, args.days, 10_000 + i * args.days, args.seed,
-                                    **where)
-        simulated += args.days
-        one = runs.Setup(setup.path, setup.scenario, facts, setup.population, setup.params,
-                         setup.sources)
-        c = runs.calibrate(one, replications=args.replications, seed=args.seed + i,
-                           design=design, check=False)
-        covered[i] = (c.summary.low.to_numpy() <= truth) & (truth <= c.summary.high.to_numpy())
-        ratios[i] = c.summary.width_ratio.to_numpy()
-        print(f"truth {i + 1}/{args.truths}: covered {covered[i].sum()}/{d}, "
+    def report(i, covered):
+        print(f"truth {i + 1}/{args.truths}: covered {covered.sum()}/{len(covered)}, "
               f"{time.monotonic() - started:.0f} s", flush=True)
-    seconds = time.monotonic() - started
+
+    check = runs.coverage_check(setup, truths=args.truths, days=args.days, points=args.points,
+                                replications=args.replications, seed=args.seed,
+                                workers=args.jobs, report=report)
     print(f"\nSimulation-based calibration: airport-baseline, facts "
           f"{', '.join(setup.facts.kpis)} over {args.days} simulated days, {args.truths} truths "
-          f"from the prior, one design of {points} points")
+          f"from the prior, one design of {check.design_points} points x {args.replications}")
     print(f"{'assumption':40s} {'coverage':>9s} {'post/prior width':>17s}  identified")
-    for j, p in enumerate(setup.params):
-        width = float(np.median(ratios[:, j]))
-        print(f"{p.name:40s} {covered[:, j].mean():9.2f} {width:17.2f}  "
+    for j, p in enumerate(check.params):
+        width = float(np.median(check.width_ratio[:, j]))
+        print(f"{p.name:40s} {check.coverage[j]:9.2f} {width:17.2f}  "
               f"{'yes' if width <= 0.5 else 'no'}")
-    print(f"time: {seconds / 60:.1f} min (design {design_seconds / 60:.1f} min); simulated "
-          f"replications: {simulated} ({points * args.replications} design, "
+    print(f"time: {check.seconds / 60:.1f} min (wall clock); simulated replications: "
+          f"{check.simulated} ({check.design_points * args.replications} design, "
           f"{args.truths * args.days} for the truths' facts)")
     return 0
 

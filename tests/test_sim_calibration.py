@@ -214,3 +214,22 @@ def test_a_fact_no_prior_value_reaches_gets_a_plain_verdict(tmp_path, release): 
     assert result.exit_code == 0, result.output
     checks = pd.read_csv(out / "checks.csv")
     assert checks.verdict[0].startswith("cannot be reproduced")
+
+
+@pytest.mark.slow
+def test_simulation_based_calibration_covers_the_truth(tmp_path, release):  # noqa: F811
+    """Ten truths from the prior, each one's facts simulated over ten days of its own and
+    calibrated on one design: the 90% intervals cover the truths about 90% of the time, and
+    the volume (fixed by the travellers counted) is pinned to under half its prior width."""
+    from tipkit.sim.experiments.calibration_runs import coverage_check, prepare
+
+    (tmp_path / "small.yaml").write_text(SMALL)
+    facts = _facts(tmp_path, "period_days: 10\nfacts:\n"
+                             "  - {kpi: referrals, total: 30}\n"
+                             "  - {kpi: travellers, total: 8000}\n")
+    setup = prepare(tmp_path / "small.yaml", facts, population_dir=release)
+    assert [p.name for p in setup.params] == ["arrivals.daily_volume", "victims.share"]
+    check = coverage_check(setup, truths=10, days=10, points=20, replications=2, workers=1)
+    assert (check.covered.sum(axis=0) >= 7).all(), check.covered
+    assert np.median(check.width_ratio[:, 0]) <= 0.5
+    assert check.simulated == 20 * 2 + 10 * 10

@@ -670,3 +670,54 @@ def _check_runnable(path: Path, national: bool) -> None:
     """calibrated.yaml must load as `tipkit sim run` will load it (from a sibling folder of the
     output, so its relative based_on resolves the same)."""
     (load_national if national else load_scenario)(path)
+
+
+# ---- the method checked: simulation-based calibration ---------------------------------------
+
+@dataclass
+class CoverageCheck:
+    """How often each assumption's 90% posterior interval covered its truth."""
+    params: list[cal.Parameter]
+    truths: np.ndarray              # (truths, params)
+    covered: np.ndarray             # (truths, params) bool
+    width_ratio: np.ndarray         # (truths, params): posterior 90% width / prior's
+    design_points: int
+    simulated: int
+    seconds: float
+
+    @property
+    def coverage(self) -> np.ndarray:
+        return self.covered.mean(axis=0)
+
+
+def coverage_check(setup: Setup, *, truths: int = 30, days: int = 30, points: int | None = None,
+                   replications: int = 4, seed: int = 1, workers=None, scheduler=None,
+                   report=None) -> CoverageCheck:
+    """Simulation-based calibration: `truths` assumption sets drawn from the prior, the facts
+    an agency would record at each over `days` simulated days of its own (`simulate_facts`),
+    each calibrated on one emulator design (a Latin hypercube simulated once: the issue lets
+    one design serve every truth). `report(i, covered)` hears of each truth done."""
+    started = time.monotonic()
+    d = len(setup.params)
+    points = points or max(60, 12 * d)
+    where = {"workers": workers, "scheduler": scheduler}
+    x = space_filling(setup.box, points, np.random.SeedSequence([seed, _TAG, 1]))
+    design = simulate(setup, x, replications, seed, **where)
+    rng = np.random.default_rng(np.random.SeedSequence([seed, _TAG, 0x5BC]))
+    drawn = setup.box.from_unit(rng.random((truths, d)))
+    covered = np.zeros((truths, d), bool)
+    ratios = np.zeros((truths, d))
+    for i, truth in enumerate(drawn):
+        # replication numbers no design point uses: the truth's days are days of their own
+        facts = simulate_facts(setup, truth, days, 1_000_000 + i * days, seed, **where)
+        one = Setup(setup.path, setup.scenario, facts, setup.population, setup.params,
+                    setup.sources)
+        c = calibrate(one, replications=replications, seed=seed + i, design=design,
+                      check=False)
+        covered[i] = (c.summary.low.to_numpy() <= truth) & (truth <= c.summary.high.to_numpy())
+        ratios[i] = c.summary.width_ratio.to_numpy()
+        if report is not None:
+            report(i, covered[i])
+    return CoverageCheck(setup.params, drawn, covered, ratios, points,
+                         points * replications + truths * days,
+                         time.monotonic() - started)
