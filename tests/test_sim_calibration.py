@@ -233,3 +233,25 @@ def test_simulation_based_calibration_covers_the_truth(tmp_path, release):  # no
     assert (check.covered.sum(axis=0) >= 7).all(), check.covered
     assert np.median(check.width_ratio[:, 0]) <= 0.5
     assert check.simulated == 20 * 2 + 10 * 10
+
+
+def test_a_national_calibration_names_its_columns_point_by_point():
+    """posterior.csv's columns are the keys `--posterior` sets: POINT.key, a value written
+    alike at every point one assumption repeated for each, victims_per_day the network's."""
+    from tipkit.sim.experiments.calibration_runs import prepare
+
+    setup = prepare(NATIONAL, ROOT / "scenarios" / "observed" / "national-facts.yaml")
+    by_name = {p.name: p for p in setup.params}
+    assert by_name["victims_per_day"].keys == ("victims_per_day",)
+    assert by_name["screening.none.document"].keys == tuple(
+        f"{p}.screening.none.document"
+        for p in ("capital-airport", "north-road", "south-rail-road", "seaport"))
+    assert by_name["capital-airport.arrivals.daily_volume"].keys == (
+        "capital-airport.arrivals.daily_volume",)
+    assert not any(k.endswith("victims.share") for k in setup.keys)   # set by the routing
+    national = load_national(NATIONAL)
+    changed = national.with_values(setup.changes([p.high for p in setup.params]))
+    assert changed.point("seaport").scenario.screening.none.document == 0.45
+    one = prepare(NATIONAL, ROOT / "scenarios" / "observed" / "national-facts.yaml",
+                  varies=["seaport.screening.none.document=0.1..0.5"])
+    assert [p.keys for p in one.params] == [("seaport.screening.none.document",)]
