@@ -51,16 +51,19 @@ class FactModel:
     fact: Fact
     period_days: float
     dispersion: float = 1.0      # a total's variance over its Poisson variance (>= 1)
+    shared: float = 0.0          # variance of the design's common days (see `variance`)
 
     def variance(self, model: np.ndarray, emulator_sd: np.ndarray) -> np.ndarray:
         """The variance of the observed value around the model's: a total's count noise (with
         the simulation's own over-dispersion) or a mean's measurement error, plus what the
-        emulator does not know."""
+        emulator does not know, plus `shared`: every design point ran on the same days (common
+        random numbers keep the emulated surface smooth), so the surface's level carries those
+        few days' error at every point alike, an error no number of points averages away."""
         if self.fact.total is not None:
             days = self.period_days
             count = np.maximum(days * model, 1.0)   # a count near 0 still carries a count's noise
-            return self.dispersion * count + (days * emulator_sd) ** 2
-        return self.fact.sd() ** 2 + emulator_sd ** 2
+            return self.dispersion * count + days ** 2 * (emulator_sd ** 2 + self.shared)
+        return self.fact.sd() ** 2 + emulator_sd ** 2 + self.shared
 
     def expected(self, model: np.ndarray) -> np.ndarray:
         """The observed value the model expects: a total's count over the period."""

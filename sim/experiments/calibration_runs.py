@@ -416,8 +416,9 @@ def _fit(setup: Setup, sim: Simulated, seed: int):
     if ok.sum() < 10:
         raise UserError("the facts' KPIs are undefined at most design points (e.g. no victim "
                         "crossed): use more --replications")
-    models = [cal.FactModel(f, setup.facts.period_days, d)
-              for f, d in zip(setup.facts.facts, dispersion(sim, setup))]
+    shared = variances[ok].mean(axis=0)     # a mean of the design's days: its error's variance
+    models = [cal.FactModel(f, setup.facts.period_days, d, float(v))
+              for f, d, v in zip(setup.facts.facts, dispersion(sim, setup), shared)]
     emulator = cal.FactEmulator(setup.box, setup.facts.kpis, sim.x[ok], values[ok],
                                 variances[ok], seed)
     return models, emulator
