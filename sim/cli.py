@@ -428,7 +428,7 @@ def calibrate(scenario, facts, varies, points, replications, seed, out, populati
           --observed scenarios/observed/airport-facts.yaml --out runs/calibrated
       tipkit sim run runs/calibrated/calibrated.yaml
     """
-    from tipkit.sim.experiments.calibration_runs import (prepare, run_calibration,
+    from tipkit.sim.experiments.calibration_runs import (prepare, run_calibration, text,
                                                          total_runs)
 
     setup = prepare(scenario, facts, varies=varies, population_dir=population_dir, out=out,
@@ -438,9 +438,7 @@ def calibrate(scenario, facts, varies, points, replications, seed, out, populati
                f"{total} simulated replications.", err=True)
     with Progress(total, "Simulating design points") as bar:
         result, folder = run_calibration(
-            scenario, facts, out=out, varies=varies, points=points, replications=replications,
-            seed=seed, force=force, population_dir=population_dir, workers=jobs,
-            scheduler=scheduler, progress=bar.advance, long_ok=long_ok)
-    from tipkit.sim.experiments.calibration_runs import text
+            setup, out=out, points=points, replications=replications, seed=seed, force=force,
+            workers=jobs, scheduler=scheduler, progress=bar.advance, long_ok=long_ok)
     click.echo(text(result))
     click.echo(f"\nWrote {folder}{os.sep}posterior.csv, calibrated.yaml and checks.csv")

@@ -18,7 +18,7 @@ from tipkit.sim.model.national import load_national
 from tipkit.sim.model.observed import Fact, check_facts, load_facts, parse_facts
 from tipkit.sim.model.scenario_files import load_scenario
 
-from test_sim_support import population, release  # noqa: F401 (fixtures)
+from test_sim_support import release  # noqa: F401 (a fixture)
 
 ROOT = Path(__file__).resolve().parents[1]
 AIRPORT = ROOT / "scenarios" / "airport-baseline.yaml"

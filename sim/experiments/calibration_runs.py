@@ -636,24 +636,22 @@ def _quoted(s: str) -> str:
 
 # ---- the command ----------------------------------------------------------------------------
 
-def run_calibration(scenario_path, facts_path, *, out, varies=(), points=None,
-                    replications: int = 4, seed: int = 1, force: bool = False,
-                    population_dir=None, workers=None, scheduler=None, progress=None,
+def run_calibration(setup: Setup, *, out, points=None, replications: int = 4, seed: int = 1,
+                    force: bool = False, workers=None, scheduler=None, progress=None,
                     long_ok: bool = False) -> tuple[Calibration, Path]:
-    """`tipkit sim calibrate`: the calibration and its folder (staged)."""
+    """`tipkit sim calibrate`, after `prepare`: the calibration and its folder (staged: it
+    appears whole, or not at all)."""
     from tipkit.sim.experiments import results
 
-    setup = prepare(scenario_path, facts_path, varies=varies, population_dir=population_dir,
-                    out=out, force=force, seed=seed)
     c = calibrate(setup, points=points, replications=replications, seed=seed, workers=workers,
                   scheduler=scheduler, progress=progress, long_ok=long_ok)
     meta = {**results.provenance(setup.population, seed),
-            "command": "calibrate", "scenario": str(scenario_path),
-            "observed": str(facts_path), "method": METHOD,
+            "command": "calibrate", "scenario": str(setup.path),
+            "observed": str(setup.facts.path), "method": METHOD,
             "design_points": c.waves, "replications_per_point": replications,
             "simulated_replications": c.simulated, "particles": PARTICLES,
             "calibrated": [p.name for p in setup.params]}
-    inputs = [setup.path, Path(facts_path)]
+    inputs = [setup.path, setup.facts.path]
     with outputs.staged_folder(out, force=force, inputs=inputs) as staging:
         write_calibration(staging, c, Path(out), meta)
         _check_runnable(staging / "calibrated.yaml", setup.national)
