@@ -528,7 +528,7 @@ def calibrated_yaml(c: Calibration, out: Path) -> str:
     notes = {}
     for p, row, informed in zip(setup.params, c.summary.to_dict("records"), c.informed_by):
         to = (f"to {', '.join(informed)} ({facts})" if informed
-              else f"no fact moves it: the prior's median ({facts})")
+              else f"no fact of {facts} moves it beyond the fact's own noise")
         note = (f"assumption, calibrated: range {_g(row['low'])}-{_g(row['high'])} is the 90% "
                 f"posterior interval (prior {_g(p.low)}-{_g(p.high)}), {to}")
         for k in p.keys:
