@@ -383,3 +383,62 @@ def optimise(scenario, money, decide, constraints, seed, out, first, most, preci
             progress=bar.advance, warn=_warn, long_ok=long_ok)
     click.echo("\n" + answer_text(folder))
     click.echo(f"\nWrote {folder}{os.sep}options.csv, front.csv, ranking.csv and best.yaml")
+
+
+@sim.command()
+@click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--observed", "facts", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="The observed facts (YAML): period_days and facts, each a KPI with a total "
+                   "(a count over the period) or a mean and its interval.")
+@click.option("--vary", "varies", multiple=True, metavar="KEY[=LO..HI]",
+              help="Calibrate only this assumption (repeatable), over LO..HI if given. "
+                   "Default: every value the files mark # assumption, over its range.")
+@click.option("--points", type=click.IntRange(10), default=None,
+              help="Simulated design points of the first wave (the second has half as many). "
+                   "Default: 8 per calibrated assumption, at least 40.")
+@click.option("--replications", type=click.IntRange(2), default=4, show_default=True,
+              help="Replications at each design point (the same days everywhere).")
+@_SEED
+@click.option("--out", type=click.Path(path_type=Path), default=Path("runs/calibration"),
+              show_default=True, help="Output folder.")
+@_POPULATION
+@_JOBS
+@_SCHEDULER
+@_FORCE
+@_YES
+def calibrate(scenario, facts, varies, points, replications, seed, out, population_dir, jobs,
+              scheduler, force, long_ok):
+    """Calibrate the scenario's assumptions to what an agency observed.
+
+    Every value the scenario files mark `# assumption` (or those --vary names) gets a uniform
+    prior over its range (`range a-b` in its comment, else +-50%, as sensitivity reads it).
+    Gaussian-process emulators of each fact, learned from simulated design points in two
+    history-matching waves, give the posterior (sequential Monte Carlo); posterior draws are
+    then simulated to check every fact. A national file (kind: national) calibrates
+    victims_per_day and its points' assumptions (a key written alike at several points is one).
+
+    Writes posterior.csv (one column per calibrated scenario key, and weight), calibrated.yaml
+    (the scenario at the posterior median: `tipkit sim run` takes it as it is), checks.csv and
+    checks.png, identifiability.csv, design.csv, calibration.txt and run.json.
+
+    \b
+    Example:
+      tipkit sim calibrate scenarios/airport-baseline.yaml \\
+          --observed scenarios/observed/airport-facts.yaml --out runs/calibrated
+      tipkit sim run runs/calibrated/calibrated.yaml
+    """
+    from tipkit.sim.experiments.calibration_runs import (prepare, run_calibration, text,
+                                                         total_runs)
+
+    setup = prepare(scenario, facts, varies=varies, population_dir=population_dir, out=out,
+                    force=force, seed=seed)
+    total = total_runs(setup, points, replications)
+    click.echo(f"Calibrating {len(setup.params)} assumptions to {len(setup.facts.facts)} facts: "
+               f"{total} simulated replications.", err=True)
+    with Progress(total, "Simulating design points") as bar:
+        result, folder = run_calibration(
+            setup, out=out, points=points, replications=replications, seed=seed, force=force,
+            workers=jobs, scheduler=scheduler, progress=bar.advance, long_ok=long_ok)
+    click.echo(text(result))
+    click.echo(f"\nWrote {folder}{os.sep}posterior.csv, calibrated.yaml and checks.csv")
