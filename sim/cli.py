@@ -40,8 +40,9 @@ _YES = click.option("--yes", "long_ok", is_flag=True,
 _POSTERIOR = click.option(
     "--posterior", type=click.Path(dir_okay=False, path_type=Path), default=None,
     help="A calibration's posterior.csv (tipkit sim calibrate): simulate in --draws worlds drawn "
-         "from it and say how often the answer holds across them (--replications is then not "
-         "used; the tables average over the worlds' days).")
+         "from it and say how often the answer holds across them (run, compare: the tables "
+         "then average over the worlds' days and --replications is not used; optimise: the "
+         "finalists are carried across the worlds).")
 _DRAWS = click.option("--draws", type=click.IntRange(2), default=50, show_default=True,
                       help="With --posterior: the calibrated worlds drawn (by weight).")
 _DRAW_REPLICATIONS = click.option(
@@ -390,8 +391,15 @@ def report(results, out, force):
 @_SCHEDULER
 @_FORCE
 @_YES
+@_POSTERIOR
+@_DRAWS
+@_DRAW_REPLICATIONS
+@click.option("--finalists", type=click.IntRange(2), default=5, show_default=True,
+              help="With --posterior: the best options found that are carried across the "
+                   "calibrated worlds.")
 def optimise(scenario, money, decide, constraints, seed, out, first, most, precision,
-             indifference, population_dir, jobs, scheduler, force, long_ok):
+             indifference, population_dir, jobs, scheduler, force, long_ok, posterior, draws,
+             draw_replications, finalists):
     """Find the option within a budget that identifies the most victims, by simulation.
 
     Every option within the budget (and the totals' limits) runs on common random numbers;
@@ -419,6 +427,8 @@ def optimise(scenario, money, decide, constraints, seed, out, first, most, preci
             scenario, budget=money, decide=decide, constraints=constraints, seed=seed,
             out=out, force=force, population_dir=population_dir, first=first, most=most,
             precision=precision, indifference=indifference, workers=jobs, scheduler=scheduler,
-            progress=bar.advance, warn=_warn, long_ok=long_ok)
+            progress=bar.advance, warn=_warn, long_ok=long_ok, posterior=posterior,
+            draws=draws, draw_replications=draw_replications, finalists=finalists)
+    click.echo(_robustness_text(folder))
     click.echo("\n" + answer_text(folder))
     click.echo(f"\nWrote {folder}{os.sep}options.csv, front.csv, ranking.csv and best.yaml")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import math
 import warnings
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Hashable
 
@@ -483,6 +483,7 @@ class Robustness:
     sentences: list[str]
     noise: float                    # a world's identification rate: sd from its days alone
     spread: float                   # the same: sd between worlds (recommended option)
+    labels: dict = field(default_factory=dict)    # option -> its words (optimise's options)
 
     def worlds_table(self) -> pd.DataFrame:
         """worlds.csv: one row per world and option, with the world's assumptions."""
@@ -506,6 +507,8 @@ class Robustness:
         """robustness.csv: one row per option."""
         table = self.decisions.merge(self.baseline, on="scenario", how="left")
         table.insert(1, "recommended", table.scenario == self.recommended)
+        if self.labels:
+            table.insert(1, "label", table.scenario.map(self.labels))
         return table
 
     def meta(self, posterior: Posterior) -> dict:
@@ -590,7 +593,8 @@ def analyse(worlds: Worlds, *, baseline: bool = True, labels: dict[str, str] | N
         sentences.append(f"Each world is {worlds.replications} simulated days per option: the "
                          f"chance in one world's identification (sd {100 * noise:.2f} per 100) "
                          f"against the spread between worlds (sd {100 * spread:.2f} per 100).")
-    return Robustness(worlds, versus, decisions, recommended, box, sentences, noise, spread)
+    return Robustness(worlds, versus, decisions, recommended, box, sentences, noise, spread,
+                      labels)
 
 
 def write_robustness(folder: Path, result: Robustness, posterior: Posterior) -> dict:
@@ -644,3 +648,20 @@ def option_label(space, option: int) -> str:
 def _plain(value):
     value = value.item() if hasattr(value, "item") else value
     return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+def across_finalists(found, base, posterior: Posterior, population, seed: int, *,
+                     draws: int = DRAWS, replications: int = DRAW_REPLICATIONS, most: int = 5,
+                     **where) -> Robustness:
+    """`optimise --posterior`: the search's finalists (`optimise_finalists`) simulated in
+    `draws` worlds of the posterior; the least-regret option among them."""
+    chosen = optimise_finalists(found, most)
+    if not chosen:
+        raise UserError("--posterior: no option meets the constraints: nothing to carry "
+                        "across the calibrated worlds")
+    space = found.space
+    options = {f"option {o}": option_scenario(space, base, o) for o in chosen}
+    labels = {f"option {o}": f"option {o} ({option_label(space, o)})" for o in chosen}
+    worlds = draw_worlds(posterior, draws, seed)
+    simulated = simulate_worlds(options, worlds, population, seed, replications, **where)
+    return analyse(simulated, baseline=False, labels=labels)
