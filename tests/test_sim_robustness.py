@@ -218,3 +218,17 @@ def test_run_across_worlds_gives_the_credible_interval_of_the_scenario(options, 
     assert result.exit_code == 0, result.output
     assert "across the 4 calibrated worlds (90% credible interval" in result.output
     assert (tmp_path / "r" / "worlds.csv").is_file()
+
+
+def test_the_report_opens_with_the_answer_across_the_worlds(options, release, tmp_path):
+    from tipkit.sim.report.page import write_report
+
+    base, trained, posterior = options
+    _, folder = compare_scenarios([base, trained], seed=5, out=tmp_path / "w",
+                                  population_dir=release, workers=1, posterior=posterior,
+                                  draws=4, draw_replications=1)
+    page = write_report(folder, folder / "report.html").read_text()
+    first = json.loads((folder / "run.json").read_text())["robustness"]["sentences"][0]
+    assert page.index("Across the calibrated worlds") < page.index("<h2>The answer</h2>")
+    assert first.replace("'", "&#x27;") in page
+    assert 'data-chart="robustness"' in page and (folder / "report-robustness.png").is_file()
