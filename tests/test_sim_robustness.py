@@ -232,3 +232,20 @@ def test_the_report_opens_with_the_answer_across_the_worlds(options, release, tm
     assert page.index("Across the calibrated worlds") < page.index("<h2>The answer</h2>")
     assert first.replace("'", "&#x27;") in page
     assert 'data-chart="robustness"' in page and (folder / "report-robustness.png").is_file()
+
+
+def test_the_what_if_page_says_how_often_the_option_holds_across_the_worlds(options, release,
+                                                                           population):
+    from tipkit.app import whatif
+    from tipkit.sim.model.scenario_files import load_scenario
+
+    base_file, _, posterior = options
+    base = load_scenario(base_file)
+    option = whatif.option_from(base, dict(whatif.lever_values(base),
+                                           **{"training.specialist_share": 100.0}))
+    request = whatif.Request(base, base_file, option, seed=1, workers=1, posterior=posterior,
+                             draws=3)
+    assert request.work() == 2 * 3 * robustness.DRAW_REPLICATIONS
+    outcome = whatif.run(request, population)
+    assert outcome.robustness[0].startswith(f"{option.name} identifies more victims than base")
+    assert "robustness.csv" in outcome.downloads and "worlds.csv" in outcome.downloads

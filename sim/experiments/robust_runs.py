@@ -41,13 +41,26 @@ def across_worlds(paths, *, posterior, draws: int = robustness.DRAWS,
         return _networks(paths, found, draws, draw_replications, seed, out, force,
                          population_dir, workers, scheduler, progress, warn, long_ok, compare,
                          inputs)
-    from tipkit.sim.experiments.designs import comparison_of
-    from tipkit.sim.experiments.replications import summary_table
-    from tipkit.sim.experiments.runs import _prepare, warmup_checks
+    from tipkit.sim.experiments.runs import _prepare
 
     loaded = _prepare(paths, out=out, force=force, seed=seed, replications=days, budget=days,
                       population_dir=population_dir, workers=workers, scheduler=scheduler,
                       long_ok=long_ok, warn=warn)
+    return across_loaded(loaded, found, out, draws=draws, draw_replications=draw_replications,
+                         seed=seed, force=force, workers=workers, scheduler=scheduler,
+                         progress=progress, warn=warn, compare=compare, inputs=inputs)
+
+
+def across_loaded(loaded, found: robustness.Posterior, out, *, draws: int = robustness.DRAWS,
+                  draw_replications: int = robustness.DRAW_REPLICATIONS, seed: int = 1,
+                  force: bool = False, workers=None, scheduler=None, progress=None, warn=None,
+                  compare: bool = True, inputs=()):
+    """Crossing points already loaded (runs.Loaded; the first is the baseline) across the
+    worlds of a posterior already read, into the folder `out` (staged)."""
+    from tipkit.sim.experiments.designs import comparison_of
+    from tipkit.sim.experiments.replications import summary_table
+    from tipkit.sim.experiments.runs import warmup_checks
+
     robustness.check_keys(found, next(iter(loaded.scenarios.values())))
     checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
     worlds = robustness.draw_worlds(found, draws, seed)
