@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -74,48 +75,68 @@ def main() -> None:
     parser.add_argument("--draw-replications", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-national", action="store_true")
+    parser.add_argument("--skip-compare", action="store_true")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        ranges = airport_ranges()
-        posterior = box_posterior(ranges, tmp / "airport-posterior.csv", 1)
-        t0 = time.perf_counter()
-        _, folder = compare_scenarios(AIRPORT, seed=1, out=tmp / "compare", workers=args.jobs,
-                                      posterior=posterior, draws=args.draws,
-                                      draw_replications=args.draw_replications)
-        took = time.perf_counter() - t0
-        print(f"\ncompare --posterior: {len(AIRPORT)} airport options x {args.draws} worlds x "
-              f"{args.draw_replications} days, {len(ranges)} assumptions varied: {took:.1f} s "
-              f"(bar 180 s)")
-        for line in _sentences(folder):
-            print(f"  {line}")
-        if args.skip_national:
-            return
-        posterior = box_posterior(national_ranges(), tmp / "national-posterior.csv", 2)
-        timed = {}
-        inner = robustness.across_finalists
+        if not args.skip_compare:
+            _compare(args, Path(tmp))
+        if not args.skip_national:
+            _optimise(args, Path(tmp))
 
-        def across(*a, **k):
-            start = time.perf_counter()
-            try:
-                return inner(*a, **k)
-            finally:
-                timed["worlds"] = time.perf_counter() - start
 
-        robustness.across_finalists = across
-        t0 = time.perf_counter()
-        _, folder = optimise_scenario(NATIONAL, budget="+52000", decide=DECIDE,
-                                      constraints=CONSTRAINTS, seed=1, out=tmp / "optimise",
-                                      workers=args.jobs, posterior=posterior, draws=args.draws,
-                                      draw_replications=args.draw_replications)
-        took = time.perf_counter() - t0
-        print(f"\noptimise --posterior, the shipped national question, {args.draws} worlds: "
-              f"{took:.1f} s in all (bar 300 s), of which the search {took - timed['worlds']:.1f}"
-              f" s and the finalists across the worlds {timed['worlds']:.1f} s")
-        for line in _sentences(folder):
-            print(f"  {line}")
-        print(pd.read_csv(folder / "robustness.csv").to_string(index=False))
+def _compare(args, tmp: Path) -> None:
+    ranges = airport_ranges()
+    posterior = box_posterior(ranges, tmp / "airport-posterior.csv", 1)
+    t0, c0 = time.perf_counter(), _cpu()
+    _, folder = compare_scenarios(AIRPORT, seed=1, out=tmp / "compare", workers=args.jobs,
+                                  posterior=posterior, draws=args.draws,
+                                  draw_replications=args.draw_replications)
+    took, cpu = time.perf_counter() - t0, _cpu() - c0
+    print(f"\ncompare --posterior: {len(AIRPORT)} airport options x {args.draws} worlds x "
+          f"{args.draw_replications} days, {len(ranges)} assumptions varied: {took:.1f} s "
+          f"(bar 180 s); {cpu:.0f} core-seconds, {cpu / 2:.0f} s on 2 idle cores; load "
+          f"average now {os.getloadavg()[0]:.2f}")
+    for line in _sentences(folder):
+        print(f"  {line}")
+
+
+def _optimise(args, tmp: Path) -> None:
+    posterior = box_posterior(national_ranges(), tmp / "national-posterior.csv", 2)
+    timed = {}
+    inner = robustness.across_finalists
+
+    def across(*a, **k):
+        start, cpu = time.perf_counter(), _cpu()
+        try:
+            return inner(*a, **k)
+        finally:
+            timed["worlds"] = time.perf_counter() - start
+            timed["worlds_cpu"] = _cpu() - cpu
+
+    robustness.across_finalists = across
+    t0, c0 = time.perf_counter(), _cpu()
+    _, folder = optimise_scenario(NATIONAL, budget="+52000", decide=DECIDE,
+                                  constraints=CONSTRAINTS, seed=1, out=tmp / "optimise",
+                                  workers=args.jobs, posterior=posterior, draws=args.draws,
+                                  draw_replications=args.draw_replications)
+    took, cpu = time.perf_counter() - t0, _cpu() - c0
+    print(f"\noptimise --posterior, the shipped national question, {args.draws} worlds: "
+          f"{took:.1f} s in all (bar 300 s), of which the search {took - timed['worlds']:.1f} s "
+          f"and the finalists across the worlds {timed['worlds']:.1f} s; {cpu:.0f} "
+          f"core-seconds in all, {cpu / 2:.0f} s on 2 idle cores (the worlds: "
+          f"{timed['worlds_cpu']:.0f} core-seconds); load average now "
+          f"{os.getloadavg()[0]:.2f}")
+    for line in _sentences(folder):
+        print(f"  {line}")
+    print(pd.read_csv(folder / "robustness.csv").to_string(index=False))
+
+
+def _cpu() -> float:
+    """Core-seconds used so far by this process and its finished worker processes: under load
+    from other work, half of it is about what 2 idle cores would take."""
+    return sum(resource.getrusage(who).ru_utime + resource.getrusage(who).ru_stime
+               for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
 
 
 def _sentences(folder: Path) -> list[str]:

@@ -249,3 +249,22 @@ def test_the_what_if_page_says_how_often_the_option_holds_across_the_worlds(opti
     outcome = whatif.run(request, population)
     assert outcome.robustness[0].startswith(f"{option.name} identifies more victims than base")
     assert "robustness.csv" in outcome.downloads and "worlds.csv" in outcome.downloads
+
+
+def test_optimise_carries_its_finalists_across_the_worlds(options, release, tmp_path):
+    from tipkit.sim.experiments.budget_runs import optimise_scenario
+
+    base, _, posterior = options
+    found, folder = optimise_scenario(base, budget="+200000", decide=["specialist_officers=0..4:2"],
+                                      seed=2, out=tmp_path / "o", population_dir=release,
+                                      first=3, most=3, workers=1, posterior=posterior, draws=5,
+                                      draw_replications=1, finalists=2)
+    table = pd.read_csv(folder / "robustness.csv")
+    assert len(table) == 2 and table.probability_best.sum() == pytest.approx(1.0)
+    assert table.label.str.startswith("option ").all()
+    assert f"option {found.best}" in table.scenario.tolist()     # the search's best is one
+    meta = json.loads((folder / "run.json").read_text())["robustness"]
+    # the training share is the decision: every finalist keeps its own in every world
+    assert meta["kept_as_chosen"] == ["training.specialist_share"]
+    assert meta["recommended"] == table.scenario[table.recommended].item()
+    assert len(pd.read_csv(folder / "worlds.csv")) == 2 * 5

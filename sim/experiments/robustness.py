@@ -222,14 +222,16 @@ class Worlds:
 
 def simulate_worlds(options: dict[str, Any], worlds: pd.DataFrame, population, seed: int,
                     replications: int = DRAW_REPLICATIONS, *, workers=None, scheduler=None,
-                    progress=None) -> Worlds:
+                    progress=None, decided=()) -> Worlds:
     """Every option in every world on common random numbers (within a world: the same days for
-    every option; each world its own days), in one batch of jobs on local cores or Dask."""
+    every option; each world its own days), in one batch of jobs on local cores or Dask. Keys
+    the options set differently, and the `decided` ones, keep each option's own value."""
     if replications < 1:
         raise UserError("--draw-replications must be at least 1")
     names = list(options)
-    kept = tuple(own_choices(options, [c for c in worlds.columns
-                                       if c not in ("draw", "posterior_row")]))
+    keys = [c for c in worlds.columns if c not in ("draw", "posterior_row")]
+    chosen = set(own_choices(options, keys)) | set(decided)
+    kept = tuple(k for k in keys if k in chosen)
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}
     national = isinstance(next(iter(options.values())), NationalScenario)
     if national:
@@ -663,5 +665,18 @@ def across_finalists(found, base, posterior: Posterior, population, seed: int, *
     options = {f"option {o}": option_scenario(space, base, o) for o in chosen}
     labels = {f"option {o}": f"option {o} ({option_label(space, o)})" for o in chosen}
     worlds = draw_worlds(posterior, draws, seed)
-    simulated = simulate_worlds(options, worlds, population, seed, replications, **where)
+    simulated = simulate_worlds(options, worlds, population, seed, replications,
+                                decided=decided_keys(space), **where)
     return analyse(simulated, baseline=False, labels=labels)
+
+
+def decided_keys(space) -> list[str]:
+    """The scenario keys the search decides (whole officers as the training shares they set),
+    as a posterior names them: a finalist's decision is never an assumption to draw."""
+    from tipkit.sim.experiments.decisions import OFFICER_KEYS
+
+    out = []
+    for d in space.decisions:
+        key = OFFICER_KEYS.get(d.key, d.key)
+        out.append(f"{d.point}.{key}" if d.point else key)
+    return out
