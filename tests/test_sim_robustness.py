@@ -5,6 +5,7 @@ threshold, and the commands simulating options in every world on common random n
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -268,3 +269,17 @@ def test_optimise_carries_its_finalists_across_the_worlds(options, release, tmp_
     assert meta["kept_as_chosen"] == ["training.specialist_share"]
     assert meta["recommended"] == table.scenario[table.recommended].item()
     assert len(pd.read_csv(folder / "worlds.csv")) == 2 * 5
+
+
+def test_an_assumption_a_calibration_writes_at_several_points_is_one_input_to_prim():
+    rng = np.random.default_rng(3)
+    control = rng.uniform(0.2, 0.6, 200)
+    x = pd.DataFrame({"north-road.screening.specialist.control": control,
+                      "seaport.screening.specialist.control": control,
+                      "victims_per_day": rng.uniform(15, 45, 200)})
+    box = robustness.failure_box(x, control < 0.3)
+    assert box.limits.factor.tolist() == ["north-road.screening.specialist.control",
+                                          "victims_per_day"]
+    assert re.fullmatch(
+        r"how often specialist-trained officers notice signs of control or of exploitation at "
+        r"north-road, seaport is below (29|3[0-2])\.\d%", robustness.box_words(box))

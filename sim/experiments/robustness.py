@@ -402,6 +402,7 @@ def failure_box(x: pd.DataFrame, fails: np.ndarray, threshold: float = PRIM_THRE
     """PRIM (EMA Workbench) on the worlds' assumptions against 'the recommendation fails'; None
     when nothing fails, everything fails, or no key varies."""
     fails = np.asarray(fails, dtype=bool)
+    x, words = _distinct_columns(x)
     varied = [c for c in x.columns if x[c].nunique() > 1]
     if not varied or fails.sum() < 2 or fails.all():
         return None
@@ -422,7 +423,7 @@ def failure_box(x: pd.DataFrame, fails: np.ndarray, threshold: float = PRIM_THRE
     for key in varied:
         low, high = float(limits[key].iloc[0]), float(limits[key].iloc[1])
         lo_all, hi_all = float(data[key].min()), float(data[key].max())
-        rows.append({"factor": key, "label": key_words(key), "low": low, "high": high,
+        rows.append({"factor": key, "label": words[key], "low": low, "high": high,
                      "restricted_low": low > lo_all, "restricted_high": high < hi_all})
     table = pd.DataFrame(rows)
     inside = np.ones(len(data), dtype=bool)
@@ -432,6 +433,24 @@ def failure_box(x: pd.DataFrame, fails: np.ndarray, threshold: float = PRIM_THRE
     return FailureBox(table, float(trajectory.coverage.iloc[int(pick)]),
                       float(trajectory.density.iloc[int(pick)]), int(inside.sum()),
                       int(fails.sum()))
+
+
+def _distinct_columns(x: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One column per assumption: a calibration writes an assumption shared by several points
+    once per point (POINT.key, the same values), which is one input to PRIM, named for all."""
+    groups: dict[bytes, list[str]] = {}
+    for column in x.columns:
+        groups.setdefault(x[column].to_numpy(dtype=float).tobytes(), []).append(column)
+    words = {}
+    for keys in groups.values():
+        points = [k.partition(".")[0] for k in keys]
+        rests = {k.partition(".")[2] for k in keys}
+        if len(keys) > 1 and len(rests) == 1 and all(k != "victims_per_day" for k in keys):
+            from tipkit.sim.experiments.sensitivity import assumption_words
+            words[keys[0]] = f"{assumption_words(rests.pop())} at {', '.join(points)}"
+        else:
+            words[keys[0]] = key_words(keys[0])
+    return x[[keys[0] for keys in groups.values()]], words
 
 
 def key_words(key: str) -> str:
