@@ -76,13 +76,17 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--skip-national", action="store_true")
     parser.add_argument("--skip-compare", action="store_true")
+    parser.add_argument("--keep", type=Path, default=None,
+                        help="write the results folders here (a new folder) to look at")
     args = parser.parse_args()
     print(f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}")
     with tempfile.TemporaryDirectory() as tmp:
+        where = args.keep or Path(tmp)
+        where.mkdir(parents=True, exist_ok=True)
         if not args.skip_compare:
-            _compare(args, Path(tmp))
+            _compare(args, where)
         if not args.skip_national:
-            _optimise(args, Path(tmp))
+            _optimise(args, where)
 
 
 def _compare(args, tmp: Path) -> None:

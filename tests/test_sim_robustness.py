@@ -283,3 +283,15 @@ def test_an_assumption_a_calibration_writes_at_several_points_is_one_input_to_pr
     assert re.fullmatch(
         r"how often specialist-trained officers notice signs of control or of exploitation at "
         r"north-road, seaport is below (29|3[0-2])\.\d%", robustness.box_words(box))
+
+
+def test_prim_gives_no_box_for_a_few_scattered_failures():
+    rng = np.random.default_rng(11)
+    x = pd.DataFrame({f"screening.specialist.{k}": rng.uniform(0.2, 0.8, 50)
+                      for k in ("document", "minor", "control", "group")})
+    fails = np.zeros(50, bool)
+    fails[[3, 17, 29, 41]] = True          # four worlds, no region: too few to say where
+    assert robustness.failure_box(x, fails) is None
+    fails[rng.choice(50, 20, replace=False)] = True    # many, scattered: no simple box
+    box = robustness.failure_box(x, fails)
+    assert box is None or (box.limits.restricted_low | box.limits.restricted_high).sum() <= 3

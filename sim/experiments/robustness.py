@@ -36,7 +36,10 @@ WEIGHT = "weight"
 DRAWS = 50                 # posterior draws (worlds) by default
 DRAW_REPLICATIONS = 2      # simulated days per world and option by default
 CREDIBLE = 0.90            # the credible interval across worlds
-PRIM_THRESHOLD = 0.8       # a failure box must hold at least this share of failing worlds
+PRIM_THRESHOLD = 0.8       # density: at least this share of a failure box's worlds fail
+PRIM_COVERAGE = 0.5        # coverage: the box holds at least this share of the failing worlds
+PRIM_DIMENSIONS = 3        # a box of more assumptions than this is not a finding but a fit
+PRIM_FAILURES = 5          # fewer failing worlds than this: too few to say where
 _STREAM = 0x726F62757374   # "robust": the resampling's own stream, apart from the replications'
 OBJECTIVE = "identification_rate"
 
@@ -399,12 +402,15 @@ class FailureBox:
 
 def failure_box(x: pd.DataFrame, fails: np.ndarray, threshold: float = PRIM_THRESHOLD
                 ) -> FailureBox | None:
-    """PRIM (EMA Workbench) on the worlds' assumptions against 'the recommendation fails'; None
-    when nothing fails, everything fails, or no key varies."""
+    """PRIM (EMA Workbench) on the worlds' assumptions against 'the recommendation fails': of
+    the boxes on its peeling trajectory that restrict at most PRIM_DIMENSIONS assumptions, hold
+    at least PRIM_COVERAGE of the failing worlds and where at least `threshold` of the worlds
+    fail, the one of most coverage. None when no such box exists, fewer than PRIM_FAILURES
+    worlds fail, everything fails, or no key varies."""
     fails = np.asarray(fails, dtype=bool)
     x, words = _distinct_columns(x)
     varied = [c for c in x.columns if x[c].nunique() > 1]
-    if not varied or fails.sum() < 2 or fails.all():
+    if not varied or fails.sum() < PRIM_FAILURES or fails.all():
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")      # ipyparallel missing; pandas' future warnings
@@ -415,9 +421,11 @@ def failure_box(x: pd.DataFrame, fails: np.ndarray, threshold: float = PRIM_THRE
         found = prim.Prim(data, fails, threshold=threshold, peel_alpha=0.1, mass_min=0.05)
         box = found.find_box()
     trajectory = box.peeling_trajectory
-    good = trajectory[trajectory.density >= threshold]
-    pick = (good.sort_values(["coverage", "density"], ascending=False).index[0]
-            if len(good) else int(trajectory.density.idxmax()))
+    good = trajectory[(trajectory.density >= threshold) & (trajectory.coverage >= PRIM_COVERAGE)
+                      & (trajectory.res_dim <= PRIM_DIMENSIONS) & (trajectory.res_dim > 0)]
+    if good.empty:
+        return None
+    pick = good.sort_values(["coverage", "density"], ascending=False, kind="stable").index[0]
     limits = box.box_lims[int(pick)]
     rows = []
     for key in varied:
@@ -604,10 +612,15 @@ def analyse(worlds: Worlds, *, baseline: bool = True, labels: dict[str, str] | N
                     f"({box.coverage:.0%} of the {box.failures} worlds where it is not best lie "
                     f"there, and in {box.density:.0%} of the {box.worlds} worlds there it is "
                     "not best; PRIM).")
-            elif fails.sum():
-                sentences.append(f"No box of assumptions holds the {int(fails.sum())} worlds "
-                                 f"where {say(recommended)} is not best (PRIM): they look like "
-                                 "chance, not a region of the assumptions.")
+            elif fails.sum() < PRIM_FAILURES:
+                sentences.append(f"{say(recommended)} is not best in {int(fails.sum())} of the "
+                                 f"{n} worlds: too few to say where it fails (more --draws "
+                                 "would).")
+            else:
+                sentences.append(f"No box of at most {PRIM_DIMENSIONS} assumptions holds most "
+                                 f"of the {int(fails.sum())} worlds where {say(recommended)} is "
+                                 "not best (PRIM): they are spread across the assumptions, not "
+                                 "in one region of them.")
     noise = worlds.noise()
     spread = float(np.nanstd(rates[:, j], ddof=1)) if n > 1 else math.nan
     if math.isfinite(noise) and math.isfinite(spread):
