@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from tipkit.cli import main
 from tipkit.errors import UserError
-from tipkit.sim.experiments import robustness
+from tipkit.sim.experiments import discovery, robustness
 from tipkit.sim.experiments.runs import compare_scenarios
 from tipkit.sim.model.costs import DAYS_A_YEAR
 
@@ -147,16 +147,16 @@ def test_prim_finds_the_box_of_a_known_threshold():
     x = pd.DataFrame({"victims.share": rng.uniform(0, 0.02, 300),
                       "secondary.confirms_victim": rng.uniform(0.3, 0.9, 300)})
     fails = (x["secondary.confirms_victim"] < 0.5).to_numpy()
-    box = robustness.failure_box(x, fails)
+    box = discovery.failure_box(x, fails)
     limits = box.limits.set_index("factor")
     assert limits.restricted_high["secondary.confirms_victim"]
     assert 0.46 <= limits.high["secondary.confirms_victim"] <= 0.52
     assert not limits.restricted_high["victims.share"] or \
         limits.high["victims.share"] > 0.015
     assert box.density >= 0.8 and box.coverage >= 0.8
-    assert robustness.box_words(box).startswith("how often an interview confirms a victim is "
+    assert discovery.box_words(box).startswith("how often an interview confirms a victim is "
                                                  "below 4")                # 49.9%: a share
-    assert robustness.failure_box(x, np.zeros(300, bool)) is None   # nothing fails
+    assert discovery.failure_box(x, np.zeros(300, bool)) is None   # nothing fails
 
 
 # ---- real simulations ---------------------------------------------------------------------
@@ -277,12 +277,12 @@ def test_an_assumption_a_calibration_writes_at_several_points_is_one_input_to_pr
     x = pd.DataFrame({"north-road.screening.specialist.control": control,
                       "seaport.screening.specialist.control": control,
                       "victims_per_day": rng.uniform(15, 45, 200)})
-    box = robustness.failure_box(x, control < 0.3)
+    box = discovery.failure_box(x, control < 0.3)
     assert box.limits.factor.tolist() == ["north-road.screening.specialist.control",
                                           "victims_per_day"]
     assert re.fullmatch(
         r"how often specialist-trained officers notice signs of control or of exploitation at "
-        r"north-road, seaport is below (29|3[0-2])\.\d%", robustness.box_words(box))
+        r"north-road, seaport is below (29|3[0-2])\.\d%", discovery.box_words(box))
 
 
 def test_prim_gives_no_box_for_a_few_scattered_failures():
@@ -291,7 +291,7 @@ def test_prim_gives_no_box_for_a_few_scattered_failures():
                       for k in ("document", "minor", "control", "group")})
     fails = np.zeros(50, bool)
     fails[[3, 17, 29, 41]] = True          # four worlds, no region: too few to say where
-    assert robustness.failure_box(x, fails) is None
+    assert discovery.failure_box(x, fails) is None
     fails[rng.choice(50, 20, replace=False)] = True    # many, scattered: no simple box
-    box = robustness.failure_box(x, fails)
+    box = discovery.failure_box(x, fails)
     assert box is None or (box.limits.restricted_low | box.limits.restricted_high).sum() <= 3

@@ -87,7 +87,7 @@ the worlds differ.</p>"""
 
 
 def _range(row) -> str:
-    from tipkit.sim.experiments.robustness import value_words
+    from tipkit.sim.experiments.discovery import value_words
 
     low, high = value_words(row.factor, row.low), value_words(row.factor, row.high)
     if row.restricted_low and row.restricted_high:
