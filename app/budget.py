@@ -89,6 +89,8 @@ class BudgetRequest:
     precision: float = 0.1
     most: int = 80
     workers: int | None = None
+    posterior: Path | None = None       # a calibration's posterior.csv: finalists across it
+    draws: int = 50
 
     def constraints(self) -> list[str]:
         out = []
@@ -108,6 +110,7 @@ class BudgetOutcome:
     front: pd.DataFrame
     downloads: dict[str, bytes] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)   # e.g. a warm-up too short (MSER-5)
+    robustness: list[str] = field(default_factory=list)  # across the calibrated worlds
 
 
 def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> BudgetOutcome:
@@ -131,13 +134,16 @@ def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> Bud
             request.path, budget=f"+{request.extra:.2f}", decide=request.decide,
             constraints=request.constraints(), seed=request.seed, out=Path(tmp) / "results",
             population_dir=population_dir, most=request.most, precision=request.precision,
-            workers=request.workers, progress=progress, warn=warnings.append)
+            workers=request.workers, progress=progress, warn=warnings.append,
+            posterior=request.posterior, draws=request.draws)
         advance(0.92, "writing the report")
         report = write_report(folder, folder / "report.html")
         results = read_results(folder)
         downloads = {name: (folder / name).read_bytes() for name in
                      ("options.csv", "front.csv", "ranking.csv") if (folder / name).is_file()}
         downloads["report.html"] = report.read_bytes()
+        if (folder / "robustness.csv").is_file():
+            downloads["robustness.csv"] = (folder / "robustness.csv").read_bytes()
         if found.best is not None:
             # a download is saved beside the scenario searched, not in the results folder
             downloads["best.yaml"] = best_option_file(
@@ -145,6 +151,7 @@ def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> Bud
                 beside=True).encode("utf-8")
         outcome = BudgetOutcome(request, optimise_answer(results), report_charts(results),
                                 results.tables["options"], results.tables["front"], downloads,
-                                warnings)
+                                warnings, list((results.meta.get("robustness") or {})
+                                               .get("sentences", [])))
     advance(1.0, "done")
     return outcome

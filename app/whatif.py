@@ -188,9 +188,14 @@ class Request:
     anyway: bool = False            # run even if a queue cannot settle (results then depend on
                                     # the run length)
     workers: int | None = None
+    posterior: Path | None = None   # a calibration's posterior.csv: run across its worlds
+    draws: int = 50
 
     def work(self) -> int:
         """Replications to run, for the progress bar."""
+        if self.posterior is not None:
+            from tipkit.sim.experiments.robustness import DRAW_REPLICATIONS
+            return 2 * self.draws * DRAW_REPLICATIONS
         extra = 0
         if self.sensitivity and most_trained(self.scenarios()) is not None:
             extra = min(self.replications, 20) * 6
@@ -211,6 +216,7 @@ class Outcome:
     charts: list[Chart]
     downloads: dict[str, bytes] = field(default_factory=dict)   # file name -> contents
     warmup_warnings: list[str] = field(default_factory=list)    # warm-ups too short (MSER-5)
+    robustness: list[str] = field(default_factory=list)   # across the calibrated worlds
 
     def headline(self) -> list[dict]:
         """The key KPIs: base and option with intervals, the paired difference and verdict."""
@@ -303,22 +309,34 @@ def run(request: Request, population: VictimPopulation, advance=None) -> Outcome
     advance(0.0, "checking the warm-up")
     warnings: list[str] = []        # warm-ups too short (MSER-5)
     with tempfile.TemporaryDirectory(prefix="tipkit-app-") as tmp:
-        result, folder = compare_loaded(loaded, Path(tmp) / "results",
-                                        replications=request.replications, seed=request.seed,
-                                        sensitivity=request.sensitivity,
-                                        workers=request.workers, progress=progress,
-                                        warn=warnings.append)
+        if request.posterior is not None:
+            from tipkit.sim.experiments import robust_runs, robustness
+            result, folder = robust_runs.across_loaded(
+                loaded, robustness.read_posterior(request.posterior), Path(tmp) / "results",
+                draws=request.draws, seed=request.seed, workers=request.workers,
+                progress=progress, warn=warnings.append)
+        else:
+            result, folder = compare_loaded(loaded, Path(tmp) / "results",
+                                            replications=request.replications,
+                                            seed=request.seed, sensitivity=request.sensitivity,
+                                            workers=request.workers, progress=progress,
+                                            warn=warnings.append)
         advance(0.92, "writing the report")
         report = write_report(folder, folder / "report.html")
         charts, answer = report_charts(folder)
         downloads = {name: (folder / name).read_bytes() for name in
                      ("summary.csv", "differences.csv", "replications.csv")}
         downloads["report.html"] = report.read_bytes()
+        for name in ("robustness.csv", "worlds.csv"):
+            if (folder / name).is_file():
+                downloads[name] = (folder / name).read_bytes()
+        from tipkit.sim.experiments.robust_runs import robustness_lines
+        robust = robustness_lines(folder)
     downloads[f"{_slug(request.option.name)}.yaml"] = option_yaml(
         request.base, request.base_path.name, request.option).encode("utf-8")
     advance(1.0, "done")
     return Outcome(request, result.summaries, result.differences, answer, charts, downloads,
-                   warnings)
+                   warnings, robust)
 
 
 @dataclass

@@ -37,6 +37,28 @@ _YES = click.option("--yes", "long_ok", is_flag=True,
                          "estimate is refused otherwise).")
 
 
+_POSTERIOR = click.option(
+    "--posterior", type=click.Path(dir_okay=False, path_type=Path), default=None,
+    help="A calibration's posterior.csv (tipkit sim calibrate): simulate in --draws worlds drawn "
+         "from it and say how often the answer holds across them (run, compare: the tables "
+         "then average over the worlds' days and --replications is not used; optimise: the "
+         "finalists are carried across the worlds).")
+_DRAWS = click.option("--draws", type=click.IntRange(2), default=50, show_default=True,
+                      help="With --posterior: the calibrated worlds drawn (by weight).")
+_DRAW_REPLICATIONS = click.option(
+    "--draw-replications", type=click.IntRange(1), default=2, show_default=True,
+    help="With --posterior: simulated days per world and option (the same days for every "
+         "option in a world).")
+
+
+def _robustness_text(folder: Path) -> str:
+    from tipkit.sim.experiments.robust_runs import robustness_lines
+
+    lines = robustness_lines(folder)
+    return ("\nAcross the calibrated worlds:\n" + "\n".join(f"  {line}" for line in lines)
+            if lines else "")
+
+
 @click.group()
 def sim() -> None:
     """Simulate an official border crossing point and its what-if scenarios."""
@@ -90,8 +112,11 @@ def _count(replications: str, scenarios: int, budget: int) -> int | None:
                    "(arrival, victim profile, channel, wait, flag, outcome).")
 @_FORCE
 @_YES
+@_POSTERIOR
+@_DRAWS
+@_DRAW_REPLICATIONS
 def run(scenario, replications, seed, out, population_dir, precision, budget, jobs, scheduler,
-        log_travellers, force, long_ok):
+        log_travellers, force, long_ok, posterior, draws, draw_replications):
     """Run one scenario and print its KPIs with 95% confidence intervals.
 
     Writes summary.csv (kpi, mean, ci_low, ci_high, n), replications.csv (one row per
@@ -112,12 +137,17 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
     total = _count(replications, _points([scenario]), budget)
     label = (f"Running {total} replications" if total else
              f"Running replications until {precision:.0%} precision (at most {budget})")
+    if posterior is not None:
+        total = _points([scenario]) * draws * draw_replications
+        label = f"Running {draws} calibrated worlds x {draw_replications} replications"
     with Progress(total, label) as bar:
         summary, folder = run_scenario(
             scenario, replications=replications, seed=seed, out=out, force=force,
             population_dir=population_dir, precision=precision, budget=budget, workers=jobs,
             scheduler=scheduler, progress=bar.advance, warn=_warn,
-            log_travellers=log_travellers, long_ok=long_ok)
+            log_travellers=log_travellers, long_ok=long_ok, posterior=posterior, draws=draws,
+            draw_replications=draw_replications)
+    click.echo(_robustness_text(folder))
     click.echo(summary_text(summary, f"\n{scenario}  (seed {seed})\n"))
     if (folder / "points.csv").is_file():
         click.echo(_points_text(folder))
@@ -141,8 +171,12 @@ def run(scenario, replications, seed, out, population_dir, precision, budget, jo
 @_SCHEDULER
 @_FORCE
 @_YES
+@_POSTERIOR
+@_DRAWS
+@_DRAW_REPLICATIONS
 def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
-            population_dir, jobs, scheduler, force, long_ok):
+            population_dir, jobs, scheduler, force, long_ok, posterior, draws,
+            draw_replications):
     """Compare scenarios on common random numbers against the first (the baseline).
 
     For every KPI, prints and writes the paired difference with a 95% interval and a plain
@@ -163,12 +197,18 @@ def compare(scenarios, replications, precision, budget, seed, out, sensitivity,
     label = (f"Running {len(scenarios)} scenarios x {replications} replications" if total else
              f"Running {len(scenarios)} scenarios until {precision:.0%} precision "
              f"(at most {budget} replications each)")
+    if posterior is not None:
+        total = _points(scenarios) * draws * draw_replications
+        label = (f"Running {len(scenarios)} scenarios in {draws} calibrated worlds x "
+                 f"{draw_replications} replications")
     with Progress(total, label) as bar:
         result, folder = compare_scenarios(
             scenarios, replications=replications, seed=seed, out=out, force=force,
             population_dir=population_dir, precision=precision, budget=budget,
             sensitivity=sensitivity, workers=jobs, scheduler=scheduler, progress=bar.advance,
-            warn=_warn, long_ok=long_ok)
+            warn=_warn, long_ok=long_ok, posterior=posterior, draws=draws,
+            draw_replications=draw_replications)
+    click.echo(_robustness_text(folder))
     if not hasattr(result, "replicated"):        # national options
         click.echo(differences_text(result.differences, ("identification_rate",
                                                          "desk_wait_p95_worst", "cost_per_day")))
@@ -351,8 +391,15 @@ def report(results, out, force):
 @_SCHEDULER
 @_FORCE
 @_YES
+@_POSTERIOR
+@_DRAWS
+@_DRAW_REPLICATIONS
+@click.option("--finalists", type=click.IntRange(2), default=5, show_default=True,
+              help="With --posterior: the best options found that are carried across the "
+                   "calibrated worlds.")
 def optimise(scenario, money, decide, constraints, seed, out, first, most, precision,
-             indifference, population_dir, jobs, scheduler, force, long_ok):
+             indifference, population_dir, jobs, scheduler, force, long_ok, posterior, draws,
+             draw_replications, finalists):
     """Find the option within a budget that identifies the most victims, by simulation.
 
     Every option within the budget (and the totals' limits) runs on common random numbers;
@@ -380,7 +427,9 @@ def optimise(scenario, money, decide, constraints, seed, out, first, most, preci
             scenario, budget=money, decide=decide, constraints=constraints, seed=seed,
             out=out, force=force, population_dir=population_dir, first=first, most=most,
             precision=precision, indifference=indifference, workers=jobs, scheduler=scheduler,
-            progress=bar.advance, warn=_warn, long_ok=long_ok)
+            progress=bar.advance, warn=_warn, long_ok=long_ok, posterior=posterior,
+            draws=draws, draw_replications=draw_replications, finalists=finalists)
+    click.echo(_robustness_text(folder))
     click.echo("\n" + answer_text(folder))
     click.echo(f"\nWrote {folder}{os.sep}options.csv, front.csv, ranking.csv and best.yaml")
 

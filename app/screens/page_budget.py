@@ -2,6 +2,8 @@
 is a year and what may change, and read the best mix within that budget, the front of
 identification against cost, and how sure the ranking is (a search run in the background)."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from tipkit.app import budget, releases, settings
@@ -65,6 +67,11 @@ def _inputs(paths, config) -> None:
                               key="budget_precision",
                               help="Relative half-width of its 95% interval.")
         seed = st.number_input("Seed", min_value=0, value=1, step=1, key="budget_seed")
+        posterior = st.text_input(
+            "Calibrated posterior (optional)", key="budget_posterior",
+            help="A posterior.csv written by tipkit sim calibrate: the best options found "
+                 "then run in 50 worlds drawn from it; the answer gives each one's chance of "
+                 "being best and the victims a year it may lose.").strip()
     job = st.session_state.get(JOB)
     running = job is not None and job.running
     if st.button("Find the best mix", type="primary", disabled=running or not decide,
@@ -72,7 +79,8 @@ def _inputs(paths, config) -> None:
         request = budget.BudgetRequest(paths[chosen], float(extra), tuple(decide),
                                        float(wait), None if specialists is None
                                        else int(specialists), int(seed), float(precision),
-                                       int(most), config.jobs)
+                                       int(most), config.jobs,
+                                       Path(posterior) if posterior else None)
         release = config.releases / DEFAULT_RELEASE
         if not any((release / f"legs{x}").is_file() for x in releases.TABLE_SUFFIXES):
             st.error(f"No victim population in {settings.shown(release)}.")
@@ -93,6 +101,9 @@ def _results() -> None:
     for message in outcome.warnings:
         st.warning(f"Warm-up: {message}.")
     st.subheader("The answer")
+    if outcome.robustness:
+        st.markdown("**Across the calibrated worlds**")
+        st.markdown("\n".join(f"- {line}" for line in outcome.robustness))
     st.markdown(outcome.answer_html, unsafe_allow_html=True)
     columns = st.columns(len(outcome.downloads))
     for column, (name, data) in zip(columns, outcome.downloads.items(), strict=True):

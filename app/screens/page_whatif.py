@@ -3,6 +3,8 @@ the base in the background, and read the answer, the KPIs, the charts, and the d
 
 import math
 
+from pathlib import Path
+
 import streamlit as st
 
 from tipkit.app import releases, settings, whatif
@@ -84,6 +86,11 @@ def _levers(paths, config) -> "whatif.Request | None":
                                   key="sensitivity",
                                   help="Training effects are assumptions: this reruns the "
                                        "more trained option with the effect scaled.")
+        posterior = st.text_input(
+            "Calibrated posterior (optional)", key="posterior",
+            help="A posterior.csv written by tipkit sim calibrate: the base and the option "
+                 "then run in 50 worlds drawn from it, and the results say how often the "
+                 "option's gain holds across them.").strip()
     blocked = False
     message = whatif.cannot_settle_message(option) or whatif.cannot_settle_message(base)
     anyway = False
@@ -99,7 +106,8 @@ def _levers(paths, config) -> "whatif.Request | None":
     if st.button("Run", type="primary", disabled=blocked or running, key="run",
                  width="stretch"):
         request = whatif.Request(base, paths[chosen], option, int(replications), int(seed),
-                                 sensitivity, anyway, config.jobs)
+                                 sensitivity, anyway, config.jobs,
+                                 Path(posterior) if posterior else None)
         release = config.releases / victims_from
         stamp = max((p.stat().st_mtime for p in release.glob("legs.*")), default=0.0)
         try:
@@ -129,6 +137,9 @@ def _results(current) -> None:
         st.warning("The levers have moved since this run: press Run to update the results.")
     for message in outcome.warmup_warnings:
         st.warning(f"Warm-up: {message}.")
+    if outcome.robustness:
+        st.markdown("#### Across the calibrated worlds")
+        st.markdown("\n".join(f"- {line}" for line in outcome.robustness))
     _headline(outcome)
     st.markdown("#### In plain words")
     st.markdown(outcome.answer_html, unsafe_allow_html=True)

@@ -12,7 +12,7 @@ import yaml
 
 from tipkit import outputs
 from tipkit.errors import UserError
-from tipkit.sim.experiments import results
+from tipkit.sim.experiments import results, robustness
 from tipkit.sim.experiments.national_results import national_mapping
 from tipkit.sim.experiments.decisions import (cost_today, currency, decision_space,
                                               parse_budget, parse_constraint, parse_decision)
@@ -37,16 +37,23 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
                       force: bool = False, population_dir=None, first: int = 10,
                       most: int = 320, precision: float = 0.05, indifference: float = 0.005,
                       workers=None, scheduler=None, progress=None, warn=None,
-                      long_ok: bool = False) -> tuple[Optimum, Path]:
+                      long_ok: bool = False, posterior=None, draws: int = 50,
+                      draw_replications: int = 2, finalists: int = 5
+                      ) -> tuple[Optimum, Path]:
     """`tipkit sim optimise`: the best option within the budget, the front, how sure. Every
     bad input is refused before any work (the seed, the settings of the search, the scenario,
     the decisions, constraints and budget, the --out, a search longer than a day); the warm-up
-    is checked on the scenario as searched from (today), as `run` checks it."""
+    is checked on the scenario as searched from (today), as `run` checks it. `posterior`: the
+    finalists are then simulated in `draws` calibrated worlds (sim.experiments.robustness):
+    each one's probability of being best and expected regret, and the least-regret option."""
     path = Path(path)
     out = Path(out or Path("runs") / f"{path.stem}-optimise")
     check_seed(seed)
     check_search(first, most, precision, indifference)
+    calibrated = robustness.read_posterior(posterior) if posterior is not None else None
     base = load_base(path)
+    if calibrated is not None:
+        robustness.check_keys(calibrated, base)
     national = isinstance(base, NationalScenario)
     points = base.point_names if national else None
     decisions = [parse_decision(spec, points) for spec in decide]
@@ -72,15 +79,25 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
     found = optimise(base, space, populations or population, seed, limits, first=first,
                      most=most, indifference=indifference, precision=precision,
                      workers=workers, scheduler=scheduler, progress=progress)
-    with outputs.staged_folder(out, force=force, inputs=[path, *files]) as staging:
+    robust, robust_meta = None, {}
+    if calibrated is not None:
+        robust = robustness.across_finalists(
+            found, base, calibrated, population, seed, draws=draws,
+            replications=draw_replications, most=finalists, workers=workers,
+            scheduler=scheduler, progress=progress)
+        robust_meta = {"robustness": robust.meta(calibrated)}
+    inputs = [path, *files] + ([posterior] if posterior is not None else [])
+    with outputs.staged_folder(out, force=force, inputs=inputs) as staging:
         write_optimum(staging, path, base, found,
                       {"budget": amount, "budget_given": str(budget), "cost_today": today,
                        "currency": currency(base), "decide": list(decide),
                        "constraints": [c.label for c in limits],
                        "first_replications": first, "max_replications": most,
                        "precision": precision, "indifference": indifference,
-                       **results.provenance(population, seed), **checked},
+                       **results.provenance(population, seed), **checked, **robust_meta},
                       written_as=out)
+        if robust is not None:
+            robustness.write_robustness(Path(staging), robust, calibrated)
     return found, out
 
 

@@ -117,7 +117,11 @@ def compare(scenarios: dict[str, Scenario], population: VictimPopulation, seed: 
     if len(scenarios) < 2:
         raise UserError("compare needs at least two scenarios: a baseline and an option")
     rep = replicate(scenarios, population, seed, replications, **options)
-    names = list(scenarios)
+    return comparison_of(list(scenarios), rep)
+
+
+def comparison_of(names: list[str], rep: Replicated) -> Comparison:
+    """The summaries and paired differences against the first of replications already run."""
     summaries = pd.concat([summary_table(rep.tables[n]).assign(scenario=n) for n in names])
     base = rep.tables[names[0]]
     differences = pd.concat([paired_differences(base, rep.tables[n]).assign(scenario=n)

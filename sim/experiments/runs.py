@@ -82,12 +82,24 @@ def _prepare(paths, *, out, force, seed, replications, budget, population_dir, w
 def run_scenario(path, *, replications="30", seed: int = 1, out=None, force: bool = False,
                  population_dir=None, precision: float = 0.05, budget: int = 500,
                  workers=None, scheduler=None, progress=None, warn: Warn | None = None,
-                 log_travellers: bool = False, long_ok: bool = False
-                 ) -> tuple[pd.DataFrame, Path]:
+                 log_travellers: bool = False, long_ok: bool = False, posterior=None,
+                 draws: int = 50, draw_replications: int = 2) -> tuple[pd.DataFrame, Path]:
     """`tipkit sim run`: the KPI summary (kpi, mean, ci_low, ci_high, n) and the folder written.
     `log_travellers` also writes travellers.csv: one row per traveller of replication 0. A
-    national file (`kind: national`) runs its network: the summary is then the national KPIs."""
+    national file (`kind: national`) runs its network: the summary is then the national KPIs.
+    `posterior` (a calibration's posterior.csv): run in `draws` calibrated worlds instead
+    (sim.experiments.robust_runs)."""
     out = Path(out or Path("runs") / Path(path).stem)
+    if posterior is not None:
+        if log_travellers:
+            raise UserError("--log-travellers is for a run of the scenario as written: leave "
+                            "out --posterior")
+        from tipkit.sim.experiments.robust_runs import across_worlds
+        return across_worlds([path], posterior=posterior, draws=draws,
+                             draw_replications=draw_replications, seed=seed, out=out,
+                             force=force, population_dir=population_dir, workers=workers,
+                             scheduler=scheduler, progress=progress, warn=warn,
+                             long_ok=long_ok, compare=False)
     if is_national_file(path):
         if log_travellers:
             raise UserError("--log-travellers is for one crossing point: run the point's own "
@@ -146,11 +158,20 @@ def write_travellers_log(path: Path, scenario: Scenario, population: VictimPopul
 def compare_scenarios(paths, *, replications="30", seed: int = 1, out=None, force: bool = False,
                       population_dir=None, precision: float = 0.05, budget: int = 500,
                       sensitivity: bool = True, workers=None, scheduler=None, progress=None,
-                      warn: Warn | None = None, long_ok: bool = False):
+                      warn: Warn | None = None, long_ok: bool = False, posterior=None,
+                      draws: int = 50, draw_replications: int = 2):
     """`tipkit sim compare`: paired differences of each scenario against the first, as a
     Comparison (national files: a NationalComparison, against the first national option),
-    and the folder written."""
+    and the folder written. `posterior` (a calibration's posterior.csv): compare in `draws`
+    calibrated worlds instead (sim.experiments.robust_runs)."""
     out = Path(out or Path("runs") / "compare")
+    if posterior is not None:
+        from tipkit.sim.experiments.robust_runs import across_worlds
+        return across_worlds(paths, posterior=posterior, draws=draws,
+                             draw_replications=draw_replications, seed=seed, out=out,
+                             force=force, population_dir=population_dir, workers=workers,
+                             scheduler=scheduler, progress=progress, warn=warn,
+                             long_ok=long_ok, compare=True)
     national = [is_national_file(p) for p in paths]
     if any(national):
         if not all(national):

@@ -316,7 +316,10 @@ def budget_report(results: ResultFolder, out: Path) -> tuple[list[Chart], str]:
     from tipkit.sim.report.page import (ESTIMATION_HTML, _assumptions_html, figures_html,
                                         page_shell, warmup_checks_text)
 
-    chart_list = report_charts(results)
+    from tipkit.sim.report import robustness as robust_section
+
+    robust_chart = robust_section.chart(results)
+    chart_list = report_charts(results) + ([robust_chart] if robust_chart else [])
     if results.kind == "optimise":
         answer = optimise_answer(results)
         title = f"What to buy, and where: {results.meta['scenarios'][0]}"
@@ -328,7 +331,9 @@ def budget_report(results: ResultFolder, out: Path) -> tuple[list[Chart], str]:
     figures = figures_html(chart_list, out)
     what = ("A search for what to buy, by simulation" if results.kind == "optimise" else
             "A what-if simulation of a national network of crossing points")
-    body = f"""<h2>The answer</h2>
+    robust = robust_section.section_html(results, figures.pop(robust_section.KEY, ""))
+    body = f"""{robust}
+<h2>The answer</h2>
 <p class="answer">{answer}</p>
 {''.join(figures.values())}
 {middle}

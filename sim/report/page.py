@@ -14,6 +14,7 @@ import pandas as pd
 from tipkit import outputs
 from tipkit.sim.experiments.warmup import METHOD as WARMUP_METHOD, WarmupCheck, needs_check
 from tipkit.sim.model.assumptions import assumptions_in
+from tipkit.sim.report import robustness as robust_section
 from tipkit.sim.report import charts, sensitivity as global_sensitivity
 from tipkit.sim.report.charts import Chart, Series
 from tipkit.sim.model.control import FRESH_RUNS
@@ -86,6 +87,7 @@ def report_content(results: ResultFolder) -> ReportContent:
         _false_referrals(options),
         _sensitivity_chart(sensitivity, results),
         global_sensitivity.chart(found) if found is not None else None,
+        robust_section.chart(results),
     ) if c is not None]
     reps = _replications_text(results.meta).rstrip(".").replace(" per option", " each")
     answer = _answer(options, baseline, differences, sensitivity, reps)
@@ -718,7 +720,8 @@ def _page(results: ResultFolder, content: ReportContent, out: Path) -> str:
                 "sensitivity</code> on these scenarios with <code>--out "
                 f"{html.escape(str(results.folder / 'sensitivity'))}</code> and this report "
                 "shows which assumptions the answer depends on.</p>")
-    body = f"""<h2>The answer</h2>
+    body = f"""{robust_section.section_html(results, by_key.get(robust_section.KEY, ''))}
+<h2>The answer</h2>
 <p class="answer">{content.answer}</p>
 <h2>The options side by side</h2>
 {_options_table(options, differences, baseline)}
