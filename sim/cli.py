@@ -254,7 +254,7 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
                    "simulate the whole Morris design.")
 @click.option("--points", type=click.IntRange(4), default=None,
               help="With --method emulated: assumption sets to simulate. Default: 4 per "
-                   "varied assumption (at least 12).")
+                   "varied assumption (at least 40).")
 @click.option("--samples", type=click.IntRange(2), default=8, show_default=True,
               help="With --method morris-simulated: Morris trajectories, each one sample point "
                    "per varied assumption plus one. More narrow the intervals of the indices.")

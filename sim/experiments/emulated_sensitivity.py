@@ -31,7 +31,9 @@ from tipkit.sim.model.scenario import Scenario
 METHOD = ("Morris elementary effects (SALib) on Gaussian-process emulators (scikit-learn) "
           "learned from a space-filling design of simulated assumption sets")
 POINTS_PER_FACTOR = 4        # simulated assumption sets per varied assumption (with at least
-MIN_POINTS = 12              # MIN_POINTS): enough to rank the few assumptions that matter
+MIN_POINTS = 40              # MIN_POINTS): enough to rank the few assumptions that matter;
+                             # with fewer, a GP's length scales may learn the days' noise (a
+                             # flat assumption found to matter)
 NOMINAL_REPLICATIONS = 10    # the assumptions as written: the ranking and chance's yardstick
 TRAJECTORIES = 500           # Morris trajectories on the emulators (they cost no simulation,
                              # and fewer leave mu* wobbling with which ones were drawn)
@@ -252,8 +254,8 @@ def ranking_share(p: EmulatedPlan, steps: list) -> dict:
     """At SHARE_POINTS assumption sets spread over the ranges (a Latin hypercube): the share
     where the emulators say the ranking as written holds (no step below zero), and the
     shares where it holds even at each step's lower or upper 95% bound (the interval)."""
-    if not steps or any(s is None for s in steps):
-        return {"share": math.nan, "sure": math.nan, "possible": math.nan}
+    if not steps or any(s is None for s in steps):      # one scenario, or none to judge
+        return {"share": None, "sure": None, "possible": None}
     box = _box(p)
     rng = np.random.default_rng(np.random.SeedSequence([p.seed, _TAG, 3]))
     sets = box.from_unit(qmc.LatinHypercube(d=len(box.names), rng=rng).random(SHARE_POINTS))

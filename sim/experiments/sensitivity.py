@@ -571,7 +571,7 @@ def summary_sentence(indices: pd.DataFrame, ranking: list[str], held: int, judge
             words += f", then on {drivers.iloc[1].label}"
     if emulated is not None:
         words += f" (effects emulated from {emulated['points']} simulated assumption sets)"
-        if len(ranking) > 1:
+        if len(ranking) > 1 and emulated["share"] is not None:
             words += (f"; the ranking {' > '.join(ranking)} on identification holds in "
                       f"{emulated['share']:.0%} of the assumption space (emulated, 95% "
                       f"interval {emulated['sure']:.0%} to {emulated['possible']:.0%}; "
