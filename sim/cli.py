@@ -255,9 +255,10 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
 @click.option("--points", type=click.IntRange(4), default=None,
               help="With --method emulated: assumption sets to simulate. Default: 4 per "
                    "varied assumption (at least 40).")
-@click.option("--samples", type=click.IntRange(2), default=8, show_default=True,
+@click.option("--samples", type=click.IntRange(2), default=None,
               help="With --method morris-simulated: Morris trajectories, each one sample point "
-                   "per varied assumption plus one. More narrow the intervals of the indices.")
+                   "per varied assumption plus one (default 8). More narrow the intervals of "
+                   "the indices.")
 @click.option("--replications", type=click.IntRange(1), default=None,
               help="Replications per option at each sample point (the same days everywhere). "
                    "Default: 1 emulated, 2 morris-simulated.")
@@ -295,9 +296,17 @@ def sensitivity(scenario, options, method, points, samples, replications, seed, 
           scenarios/airport-train-half.yaml scenarios/airport-train-all.yaml \\
           --out runs/options/sensitivity
     """
+    from tipkit.errors import UserError
     from tipkit.sim.experiments.runs import plan_sensitivity, run_sensitivity
     from tipkit.sim.report.tables import sensitivity_text
 
+    if method == "emulated" and samples is not None:
+        raise UserError("--samples (Morris trajectories) is for --method morris-simulated; "
+                        "the emulated method takes --points (assumption sets to simulate)")
+    if method == "morris-simulated" and points is not None:
+        raise UserError("--points is for --method emulated; --method morris-simulated takes "
+                        "--samples (Morris trajectories)")
+    samples = samples or 8
     planned = plan_sensitivity([scenario, *options], samples=samples,
                                replications=replications, seed=seed, out=out, force=force,
                                population_dir=population_dir, workers=jobs,

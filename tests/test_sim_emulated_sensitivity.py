@@ -94,6 +94,9 @@ def test_a_design_too_small_or_an_unknown_method_is_one_line(files):  # noqa: F8
     result = CliRunner().invoke(main, ["sim", "sensitivity", *map(str, files),
                                        "--method", "sobol"])
     assert result.exit_code == 2 and "'sobol' is not one of" in result.output
+    result = CliRunner().invoke(main, ["sim", "sensitivity", *map(str, files), "--samples", "4"])
+    assert result.exit_code == 2 and "--samples (Morris trajectories) is for --method " \
+        "morris-simulated" in result.output
 
 
 @pytest.mark.slow

@@ -23,7 +23,8 @@ from scipy.stats import chi2, qmc
 from tipkit.errors import UserError
 from tipkit.sim.experiments import sensitivity as morris_method
 from tipkit.sim.experiments.emulator import Box, Emulator, space_filling
-from tipkit.sim.experiments.sensitivity import (CHANCE, GAIN, LEVELS, RANKED_KPI, RESAMPLES,
+from tipkit.sim.experiments.replications import Job, execute
+from tipkit.sim.experiments.sensitivity import (CHANCE, GAIN, LEVELS, RANKED_KPI,
                                                 GlobalSensitivity, Plan, cost_swings, outcomes,
                                                 ranking_holds, simulate_points)
 from tipkit.sim.model.scenario import Scenario
@@ -39,6 +40,7 @@ TRAJECTORIES = 500           # Morris trajectories on the emulators (they cost n
                              # and fewer leave mu* wobbling with which ones were drawn)
 DRAWN_TRAJECTORIES = 100     # of which those whose effects are drawn from the posterior
 DRAWS = 300                  # draws from the emulators' posterior for each effect's interval
+BOOTSTRAP = 300              # SALib's resamples of the trajectories (their share of the interval)
 SHARE_POINTS = 4000          # assumption sets at which the emulated ranking is judged
 DELTA = LEVELS / (2 * (LEVELS - 1))   # SALib's Morris step, on the unit scale
 _TAG = 0x656D756C61746F72    # keeps these random streams apart from the others
@@ -128,10 +130,8 @@ class EmulatedSensitivity(GlobalSensitivity):
 
 
 def run(p: EmulatedPlan, population, **where) -> EmulatedSensitivity:
-    """Simulate the design (`where` is `execute`'s: workers, scheduler, progress), learn the
-    emulators and answer on them."""
-    from threadpoolctl import threadpool_limits
-
+    """Simulate the design, then learn one emulator per outcome and answer on it, one outcome
+    per task on the same workers (`where` is `execute`'s: workers, scheduler, progress)."""
     replications, points = simulate_points(p, population, **where)
     names = list(p.scenarios)
     ranking, held, judged = ranking_holds(points, names)
@@ -139,39 +139,93 @@ def run(p: EmulatedPlan, population, **where) -> EmulatedSensitivity:
                  .groupby(["point", "scenario"], sort=False)
                  .mean(numeric_only=True).reset_index().drop(columns="replication"))
     found = outcomes(same_days, names)
-    steps = _ranking_steps(same_days, ranking)
-    x = p.design[list(_box(p).names)].to_numpy(dtype=float)
-    # one BLAS thread: the GPs' matrices are small, and threads fighting over two cores made a
-    # fit eight times slower than one thread alone
-    with threadpool_limits(1):
-        emulators = {key: _learn(p, x, y, key, i) for i, (key, y) in
-                     enumerate([*found.items(), *steps.items()])}
-        effects = _emulated_effects(p, {k: emulators[k] for k in found})
-        share = ranking_share(p, [emulators[k] for k in steps])
+    steps, order = _ranking_steps(same_days, ranking, names[0])
+    learned = _learn_all(p, {**found, **steps}, {key for key, _ in order}, where)
+    share = ranking_share([(learned[key]["share"], sign) for key, sign in order])
     share["points"] = p.design_points
     chance = _chance(p, replications, names)
-    indices = _indices(p, effects, chance)
-    checks = pd.DataFrame([_check(key, emulators[key]) for key in found])
+    indices = _indices(p, {k: learned[k]["effects"] for k in found}, chance)
+    checks = pd.DataFrame([learned[key]["check"] for key in found])
     return EmulatedSensitivity(p, replications, points, indices, ranking, held, judged,
                                cost_swings(p, replications), share, checks)
 
 
-def _ranking_steps(points: pd.DataFrame, ranking: list[str]) -> dict:
-    """Each option's identification minus the next one's in the ranking as written: the
-    ranking holds where no step is below zero."""
+def _ranking_steps(points: pd.DataFrame, ranking: list[str], baseline: str
+                   ) -> tuple[dict, list]:
+    """Each scenario's identification minus the next one's in the ranking as written: the
+    ranking holds where no step is below zero. A step from or to the baseline is an option's
+    gain (or its negative), already learned; the others are returned to be learned too.
+    `order`: every step as (the outcome to read, its sign)."""
     table = points.pivot(index="point", columns="scenario", values=RANKED_KPI)
-    return {("ranking_step", f"{a}>{b}"): (table[a] - table[b]).to_numpy(dtype=float)
-            for a, b in zip(ranking, ranking[1:])}
+    steps, order = {}, []
+    for a, b in zip(ranking, ranking[1:]):
+        if b == baseline:
+            order.append(((GAIN, a), 1.0))
+        elif a == baseline:
+            order.append(((GAIN, b), -1.0))
+        else:
+            key = ("ranking_step", f"{a}>{b}")
+            steps[key] = (table[a] - table[b]).to_numpy(dtype=float)
+            order.append((key, 1.0))
+    return steps, order
 
 
-def _learn(p: EmulatedPlan, x: np.ndarray, y: np.ndarray, key, index: int) -> Emulator | None:
+def _learn_all(p: EmulatedPlan, values: dict, judged: set, where: dict) -> dict:
+    """Every outcome's emulator, its Morris effects, its leave-one-out check and (for those in
+    `judged`) its predictions where the ranking's share is judged, each a task of `execute`
+    (so local processes or Dask, and Ctrl-C, as for the simulations); the results depend on
+    the seed only, never on where they ran."""
+    varied = p.varied
+    problem = {"num_vars": len(varied), "names": [f.key for f in varied],
+               "bounds": [[f.low, f.high] for f in varied]}
+    from SALib.sample import morris as morris_sample
+
+    rng = np.random.default_rng(np.random.SeedSequence([p.seed, _TAG, 2]))
+    sample = morris_sample.sample(problem, p.trajectories, num_levels=LEVELS, seed=rng)
+    box = _box(p)
+    share_rng = np.random.default_rng(np.random.SeedSequence([p.seed, _TAG, 3]))
+    sets = box.from_unit(qmc.LatinHypercube(d=len(box.names), rng=share_rng)
+                         .random(SHARE_POINTS))
+    shared = {"box": box, "problem": problem, "sample": sample, "sets": sets,
+              "x": p.design[list(box.names)].to_numpy(dtype=float), "seed": p.seed,
+              "values": values, "judged": judged}
+    jobs = [Job(i, None, (0,)) for i in range(len(values))]
+    where = {k: v for k, v in where.items() if k != "progress"}
+    done = execute(jobs, shared, p.seed, task=_outcome_task, **where)
+    return {key: done[i][0] for i, key in enumerate(values)}
+
+
+def _outcome_task(job: Job, shared: dict, seed: int):
+    """One outcome: learn its GP, compute its effects, check it (a task for `execute`)."""
+    from threadpoolctl import threadpool_limits
+
+    key = list(shared["values"])[job.key]
+    y = shared["values"][key]
+    # one BLAS thread: the GPs' matrices are small, and threads fighting over two cores made
+    # a fit eight times slower than one thread alone
+    with threadpool_limits(1):
+        emulator = _learn(shared["box"], shared["x"], y, key, seed, job.key)
+        rng = np.random.default_rng(np.random.SeedSequence([seed, _TAG, 4, job.key]))
+        found = {"effects": _emulated_effects(emulator, shared["problem"], shared["sample"],
+                                              rng),
+                 "check": _check(key, emulator), "share": None}
+        if key in shared["judged"]:
+            found["share"] = (None if emulator is None else
+                              (np.full(len(shared["sets"]), emulator.value),
+                               np.zeros(len(shared["sets"])))
+                              if isinstance(emulator, _Flat) else
+                              emulator.predict_one(emulator.outputs[0], shared["sets"]))
+    return job.key, {0: found}
+
+
+def _learn(box: Box, x: np.ndarray, y: np.ndarray, key, seed: int, index: int
+           ) -> Emulator | None:
     """A GP of one outcome from the design points where it is defined (None with too few)."""
     keep = np.isfinite(y)
     if keep.sum() < 4 or np.ptp(y[keep]) == 0:
         return _Flat(float(y[keep][0])) if keep.sum() and np.ptp(y[keep]) == 0 else None
-    seed = int(np.random.SeedSequence([p.seed, _TAG, 1, index]).generate_state(1)[0])
-    return Emulator.fit(_box(p), x[keep], y[keep][:, None], [_name(key)], seed=seed,
-                        restarts=0)
+    state = int(np.random.SeedSequence([seed, _TAG, 1, index]).generate_state(1)[0])
+    return Emulator.fit(box, x[keep], y[keep][:, None], [_name(key)], seed=state, restarts=0)
 
 
 class _Flat:
@@ -185,40 +239,31 @@ def _name(key) -> str:
     return "/".join(key)
 
 
-def _emulated_effects(p: EmulatedPlan, emulators: dict) -> dict:
-    """(outcome, scenario) -> mu*, its 95% half-width, mu and sigma of every varied
-    assumption, from Morris trajectories on the emulator (SALib). The half-width joins
-    SALib's bootstrap over trajectories with the emulator's own uncertainty (the spread of
-    mu* over draws of the GP's posterior at the trajectories)."""
+def _emulated_effects(emulator, problem: dict, sample: np.ndarray,
+                      rng: np.random.Generator) -> dict:
+    """mu*, its 95% half-width, mu and sigma of every varied assumption, from Morris
+    trajectories (`sample`) on one outcome's emulator (SALib). The half-width joins SALib's
+    bootstrap over trajectories with the emulator's own uncertainty (the spread of mu* over
+    draws of the GP's posterior at the first DRAWN_TRAJECTORIES trajectories)."""
     from SALib.analyze import morris
-    from SALib.sample import morris as morris_sample
 
-    varied = p.varied
-    problem = {"num_vars": len(varied), "names": [f.key for f in varied],
-               "bounds": [[f.low, f.high] for f in varied]}
-    rng = np.random.default_rng(np.random.SeedSequence([p.seed, _TAG, 2]))
-    sample = morris_sample.sample(problem, p.trajectories, num_levels=LEVELS, seed=rng)
-    drawn = DRAWN_TRAJECTORIES * (len(varied) + 1)
-    pairs = _steps(sample[:drawn], len(varied))
-    found = {}
-    for key, emulator in emulators.items():
-        if emulator is None or isinstance(emulator, _Flat):
-            value = math.nan if emulator is None else 0.0
-            found[key] = {name: np.full(len(varied), value)
-                          for name in ("mu_star", "half", "mu", "sigma")}
-            continue
-        name = emulator.outputs[0]
-        mean = emulator.predict_one(name, sample)[0]
-        result = morris.analyze(problem, sample, mean, num_resamples=RESAMPLES,
-                                conf_level=0.95, num_levels=LEVELS, seed=rng)
-        spread = np.array([_mu_star_sd(emulator, name, sample[:drawn], pairs[i], rng)
-                           for i in range(len(varied))])
-        conf = np.asarray(result["mu_star_conf"], dtype=float)
-        found[key] = {"mu_star": np.asarray(result["mu_star"], dtype=float),
-                      "half": np.sqrt(conf ** 2 + (1.96 * spread) ** 2),
-                      "mu": np.asarray(result["mu"], dtype=float),
-                      "sigma": np.asarray(result["sigma"], dtype=float)}
-    return found
+    factors = problem["num_vars"]
+    if emulator is None or isinstance(emulator, _Flat):
+        value = math.nan if emulator is None else 0.0
+        return {name: np.full(factors, value) for name in ("mu_star", "half", "mu", "sigma")}
+    name = emulator.outputs[0]
+    mean = emulator.predict_one(name, sample)[0]
+    result = morris.analyze(problem, sample, mean, num_resamples=BOOTSTRAP, conf_level=0.95,
+                            num_levels=LEVELS, seed=rng)
+    drawn = sample[:DRAWN_TRAJECTORIES * (factors + 1)]
+    pairs = _steps(drawn, factors)
+    spread = np.array([_mu_star_sd(emulator, name, drawn, pairs[i], rng)
+                       for i in range(factors)])
+    conf = np.asarray(result["mu_star_conf"], dtype=float)
+    return {"mu_star": np.asarray(result["mu_star"], dtype=float),
+            "half": np.sqrt(conf ** 2 + (1.96 * spread) ** 2),
+            "mu": np.asarray(result["mu"], dtype=float),
+            "sigma": np.asarray(result["sigma"], dtype=float)}
 
 
 def _steps(sample: np.ndarray, factors: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -250,26 +295,21 @@ def _mu_star_sd(emulator: Emulator, name: str, sample: np.ndarray,
     return float(np.abs(draws).mean(axis=1).std(ddof=1))
 
 
-def ranking_share(p: EmulatedPlan, steps: list) -> dict:
-    """At SHARE_POINTS assumption sets spread over the ranges (a Latin hypercube): the share
-    where the emulators say the ranking as written holds (no step below zero), and the
-    shares where it holds even at each step's lower or upper 95% bound (the interval)."""
-    if not steps or any(s is None for s in steps):      # one scenario, or none to judge
+def ranking_share(steps: list) -> dict:
+    """The share of SHARE_POINTS assumption sets spread over the ranges (a Latin hypercube)
+    where the emulators say the ranking as written holds (no step below zero), and the shares
+    where it holds even at each step's lower or upper 95% bound (the interval). `steps`: each
+    step's (mean, sd) at those sets, or None, with the sign it enters with."""
+    if not steps or any(s is None for s, _ in steps):      # one scenario, or none to judge
         return {"share": None, "sure": None, "possible": None}
-    box = _box(p)
-    rng = np.random.default_rng(np.random.SeedSequence([p.seed, _TAG, 3]))
-    sets = box.from_unit(qmc.LatinHypercube(d=len(box.names), rng=rng).random(SHARE_POINTS))
-    holds, sure, possible = (np.ones(SHARE_POINTS, bool) for _ in range(3))
-    for step in steps:
-        if isinstance(step, _Flat):
-            mean, sd = np.full(SHARE_POINTS, step.value), np.zeros(SHARE_POINTS)
-        else:
-            mean, sd = step.predict_one(step.outputs[0], sets)
-        holds &= mean >= 0
-        sure &= mean - 1.96 * sd >= 0
-        possible &= mean + 1.96 * sd >= 0
-    return {"share": float(holds.mean()), "sure": float(sure.mean()),
-            "possible": float(possible.mean())}
+    holds = sure = possible = True
+    for (mean, sd), sign in steps:
+        mean = sign * mean
+        holds = holds & (mean >= 0)
+        sure = sure & (mean - 1.96 * sd >= 0)
+        possible = possible & (mean + 1.96 * sd >= 0)
+    return {"share": float(np.mean(holds)), "sure": float(np.mean(sure)),
+            "possible": float(np.mean(possible))}
 
 
 def _chance(p: EmulatedPlan, replications: pd.DataFrame, names: list[str]) -> dict:
