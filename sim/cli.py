@@ -286,11 +286,22 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
 @click.argument("scenario", type=click.Path(dir_okay=False, path_type=Path))
 @click.argument("options", nargs=-1, metavar="[OPTION_SCENARIO]...",
                 type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--samples", type=click.IntRange(2), default=8, show_default=True,
-              help="Morris trajectories: each costs one sample point per varied assumption "
-                   "plus one. More narrow the intervals of the indices.")
-@click.option("--replications", type=click.IntRange(1), default=2, show_default=True,
-              help="Replications per option at each sample point (the same days everywhere).")
+@click.option("--method", type=click.Choice(["emulated", "morris-simulated"]),
+              default="emulated", show_default=True,
+              help="emulated: simulate a space-filling design of assumption sets, learn a "
+                   "Gaussian process per outcome and compute the Morris effects and the "
+                   "ranking's share on it (minutes become seconds); morris-simulated: "
+                   "simulate the whole Morris design.")
+@click.option("--points", type=click.IntRange(4), default=None,
+              help="With --method emulated: assumption sets to simulate. Default: 4 per "
+                   "varied assumption (at least 40).")
+@click.option("--samples", type=click.IntRange(2), default=None,
+              help="With --method morris-simulated: Morris trajectories, each one sample point "
+                   "per varied assumption plus one (default 8). More narrow the intervals of "
+                   "the indices.")
+@click.option("--replications", type=click.IntRange(1), default=None,
+              help="Replications per option at each sample point (the same days everywhere). "
+                   "Default: 1 emulated, 2 morris-simulated.")
 @_SEED
 @click.option("--out", type=click.Path(path_type=Path), default=Path("runs/sensitivity"),
               show_default=True, help="Output folder. Inside a compare folder written before "
@@ -301,8 +312,8 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
 @_SCHEDULER
 @_FORCE
 @_YES
-def sensitivity(scenario, options, samples, replications, seed, out, population_dir, jobs,
-                scheduler, force, long_ok):
+def sensitivity(scenario, options, method, points, samples, replications, seed, out,
+                population_dir, jobs, scheduler, force, long_ok):
     """Vary every assumption together and say which ones the answer depends on.
 
     Every value the scenario files (and those they are based_on) mark `# assumption` is varied
@@ -311,9 +322,13 @@ def sensitivity(scenario, options, samples, replications, seed, out, population_
     medians of durations; counts, lists, choices, run settings and the options' own choices
     are not. Morris elementary effects (SALib) rank the assumptions for each headline KPI;
     SCENARIO and each OPTION_SCENARIO run at every sample point on the same replication seeds,
-    and the output says how often their ranking on identification holds.
+    and the output says how often their ranking on identification holds. By default the
+    effects and that share are computed on Gaussian-process emulators learned from a few
+    simulated assumption sets, and the output says which figures are emulated (with their
+    interval) and which simulated.
 
-    Writes factors.csv, design.csv, points.csv, replications.csv, indices.csv and run.json.
+    Writes factors.csv, design.csv, points.csv, replications.csv, indices.csv and run.json
+    (emulated: also emulator.csv, each emulator's leave-one-out check).
 
     \b
     Example:
@@ -321,17 +336,29 @@ def sensitivity(scenario, options, samples, replications, seed, out, population_
           scenarios/airport-train-half.yaml scenarios/airport-train-all.yaml \\
           --out runs/options/sensitivity
     """
+    from tipkit.errors import UserError
     from tipkit.sim.experiments.runs import plan_sensitivity, run_sensitivity
     from tipkit.sim.report.tables import sensitivity_text
 
+    if method == "emulated" and samples is not None:
+        raise UserError("--samples (Morris trajectories) is for --method morris-simulated; "
+                        "the emulated method takes --points (assumption sets to simulate)")
+    if method == "morris-simulated" and points is not None:
+        raise UserError("--points is for --method emulated; --method morris-simulated takes "
+                        "--samples (Morris trajectories)")
+    samples = samples or 8
     planned = plan_sensitivity([scenario, *options], samples=samples,
                                replications=replications, seed=seed, out=out, force=force,
                                population_dir=population_dir, workers=jobs,
-                               scheduler=scheduler, warn=_warn, long_ok=long_ok)
+                               scheduler=scheduler, warn=_warn, long_ok=long_ok,
+                               method=method, points=points)
     p = planned.plan
-    click.echo(f"Varying {len(p.varied)} assumptions together (Morris, {samples} trajectories "
-               f"= {len(p.design) - 1} sample points) for {len(p.scenarios)} option"
-               f"{'s' if len(p.scenarios) > 1 else ''}: {p.runs} simulated runs.", err=True)
+    design = (f"an emulator learned from {len(p.design) - 1} simulated assumption sets"
+              if method == "emulated" else
+              f"Morris, {samples} trajectories = {len(p.design) - 1} sample points")
+    click.echo(f"Varying {len(p.varied)} assumptions together ({design}) for "
+               f"{len(p.scenarios)} option{'s' if len(p.scenarios) > 1 else ''}: {p.runs} "
+               "simulated runs.", err=True)
     with Progress(p.runs, "Running the sample points") as bar:
         result, folder = run_sensitivity(planned, workers=jobs, scheduler=scheduler,
                                          progress=bar.advance)

@@ -605,8 +605,9 @@ def test_a_national_file_with_a_repeated_key_is_one_line_at_its_line(tmp_path, r
 
 def _new_commands(tmp_path, small_airport, network) -> dict[str, list]:
     return {
-        "sensitivity": ["sim", "sensitivity", small_airport, "--samples", 2,
-                        "--replications", 1],
+        "sensitivity": ["sim", "sensitivity", small_airport, "--method", "morris-simulated",
+                        "--samples", 2, "--replications", 1],
+        "emulated sensitivity": ["sim", "sensitivity", small_airport, "--points", 40],
         "optimise": list(_optimise(small_airport)),
         "national run": ["sim", "run", network, "--replications", 2],
         "national compare": ["sim", "compare", network, network, "--replications", 2],
@@ -653,6 +654,7 @@ def test_the_new_commands_refuse_a_negative_seed(tmp_path, release, small_airpor
 @pytest.mark.parametrize("command, extra", [
     ("national run", ["--replications", 10**9]),
     ("sensitivity", ["--samples", 10**7]),
+    ("emulated sensitivity", ["--points", 10**7]),
 ])
 def test_the_new_commands_refuse_a_run_far_beyond_a_day_before_any_work(
         tmp_path, release, small_airport, network, command, extra):

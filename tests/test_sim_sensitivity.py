@@ -223,7 +223,8 @@ def test_command_writes_the_folder_and_the_reports_show_it(files, release, tmp_p
     compare_scenarios(files, replications=3, seed=4, out=tmp_path / "options",
                       population_dir=release, workers=1, sensitivity=False)
     out = tmp_path / "options" / "sensitivity"
-    args = ["sim", "sensitivity", *map(str, files), "--samples", "2", "--replications", "1",
+    args = ["sim", "sensitivity", *map(str, files), "--method", "morris-simulated",
+            "--samples", "2", "--replications", "1",
             "--seed", "4", "--population", str(release)]
     result = CliRunner().invoke(main, [*args, "--out", str(out), "--jobs", "2"])
     assert result.exit_code == 0, result.output

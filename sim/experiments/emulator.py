@@ -64,10 +64,11 @@ class Emulator:
 
     @classmethod
     def fit(cls, box: Box, x: np.ndarray, y: np.ndarray, outputs: list[str], *,
-            noise: np.ndarray | None = None, seed: int = 0) -> "Emulator":
+            noise: np.ndarray | None = None, seed: int = 0, restarts: int = 2) -> "Emulator":
         """Learn from design points `x` (n, inputs) and outputs `y` (n, outputs). `noise`
         (n, outputs), when given, is each point's own variance (a mean of replications: the
-        replications' variance over their number); the GP then does not chase it."""
+        replications' variance over their number); the GP then does not chase it. `restarts`:
+        extra starts of the length-scale search (more robust, each as costly as the first)."""
         x, y = np.atleast_2d(np.asarray(x, float)), np.asarray(y, float).reshape(len(x), -1)
         if len(x) < 2:
             raise ValueError("an emulator needs at least two design points")
@@ -83,7 +84,8 @@ class Emulator:
                       * Matern(np.ones(dims), (1e-2, 1e2), nu=2.5)
                       + WhiteKernel(1e-4, (1e-9, 1e-1)))
             model = GaussianProcessRegressor(kernel, alpha=own / scale[j] ** 2 + 1e-10,
-                                             n_restarts_optimizer=2, random_state=seed)
+                                             n_restarts_optimizer=restarts,
+                                             random_state=seed)
             with warnings.catch_warnings():
                 # an input the output does not depend on runs its length scale to the bound:
                 # that is the finding, not a failure
@@ -109,3 +111,36 @@ class Emulator:
         j = self.outputs.index(output)
         mean, sd = self.predict(x)
         return mean[:, j], sd[:, j]
+
+    def joint(self, output: str, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(mean, covariance) of one named output at the points `x` jointly: the smooth function
+        only (the white-noise term left out), so that a difference between two nearby points is
+        as certain as the function is known there (what an elementary effect needs)."""
+        j = self.outputs.index(output)
+        model, s = self._models[j], self._scale[j]
+        mean, cov = model.predict(self.box.to_unit(x), return_cov=True)
+        white = _white_level(model.kernel_)
+        cov = cov - white * np.eye(len(cov))
+        return self._centre[j] + s * mean, s ** 2 * cov
+
+    def leave_one_out(self, output: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(learned value, prediction, sd) of one named output at each design point, the
+        prediction from all the other points (the closed form of a GP's leave-one-out, no
+        refit): how well the emulator predicts a simulation it has not seen."""
+        from scipy.linalg import cho_solve
+
+        j = self.outputs.index(output)
+        model, s = self._models[j], self._scale[j]
+        inverse = cho_solve((model.L_, True), np.eye(len(model.L_)))
+        diagonal = np.diag(inverse)
+        fitted = model.y_train_ - model.alpha_.ravel() / diagonal
+        return (self._centre[j] + s * model.y_train_, self._centre[j] + s * fitted,
+                s / np.sqrt(diagonal))
+
+
+def _white_level(kernel) -> float:
+    """The noise level of a fitted kernel's WhiteKernel term (0 without one)."""
+    if isinstance(kernel, WhiteKernel):
+        return float(kernel.noise_level)
+    return sum(_white_level(k) for k in (getattr(kernel, "k1", None), getattr(kernel, "k2", None))
+               if k is not None)

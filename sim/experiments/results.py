@@ -79,11 +79,11 @@ def write_sensitivity(folder, result: GlobalSensitivity, meta: dict, sources: di
     outputs.write_csv(folder / "replications.csv", result.replications)
     outputs.write_csv(folder / "indices.csv", result.indices)
     outputs.write_csv(folder / "costs.csv", result.costs)
+    if getattr(result, "checks", None) is not None:     # an emulated answer: its emulators'
+        outputs.write_csv(folder / "emulator.csv", result.checks)   # leave-one-out checks
     write_scenarios(folder, p.scenarios, sources)
     outputs.write_json(folder / RUN_FILE, {
-        "kind": "sensitivity", "scenarios": list(p.scenarios),
-        "method": sensitivity.METHOD, "levels": sensitivity.LEVELS,
-        "trajectories": p.trajectories, "points": len(p.design) - 1,
+        "kind": "sensitivity", "scenarios": list(p.scenarios), **result.describe(),
         "factors_varied": len(p.varied), "varied": sensitivity.VARIED,
         "replications": p.replications,
         "nominal_replications": p.nominal_replications, "runs": p.runs,

@@ -11,7 +11,7 @@ from typing import Callable
 import pandas as pd
 
 from tipkit import outputs
-from tipkit.sim.experiments import results, sensitivity
+from tipkit.sim.experiments import emulated_sensitivity, results, sensitivity
 from tipkit.sim.experiments.designs import (Comparison, Sweep, compare, most_trained, replicate, sweep,
                              training_sensitivity)
 from tipkit.sim.experiments.national_runs import compare_national, run_national
@@ -251,14 +251,24 @@ class SensitivityPlan:
     inputs: tuple = ()
 
 
-def plan_sensitivity(paths, *, samples: int = 8, replications: int = 2, seed: int = 1,
-                     out=None, force: bool = False, population_dir=None, workers=None,
-                     scheduler=None, warn: Warn | None = None, long_ok: bool = False
-                     ) -> SensitivityPlan:
+SENSITIVITY_METHODS = ("emulated", "morris-simulated")
+
+
+def plan_sensitivity(paths, *, samples: int = 8, replications: int | None = None,
+                     seed: int = 1, out=None, force: bool = False, population_dir=None,
+                     workers=None, scheduler=None, warn: Warn | None = None,
+                     long_ok: bool = False, method: str = "emulated",
+                     points: int | None = None) -> SensitivityPlan:
     """`tipkit sim sensitivity`, first half: refuse what cannot run (the seed, the --out, a
     design this machine would need more than a day for) before any work, then load the
-    scenarios, find their assumptions, lay out the Morris design (`samples` trajectories) and
-    check the warm-up."""
+    scenarios, find their assumptions, lay out the design and check the warm-up. `method`
+    "emulated" (default): `points` simulated assumption sets (default: 4 per varied
+    assumption) on `replications` days each (default 1), the answer on emulators;
+    "morris-simulated": the Morris design of `samples` trajectories simulated, `replications`
+    (default 2) at each point."""
+    if method not in SENSITIVITY_METHODS:
+        raise UserError(f"--method must be one of {', '.join(SENSITIVITY_METHODS)}, "
+                        f"got {method!r}")
     check_seed(seed)
     out = Path(out or Path("runs") / "sensitivity")
     inputs = (*paths, population_release(paths, population_dir))
@@ -270,8 +280,14 @@ def plan_sensitivity(paths, *, samples: int = 8, replications: int = 2, seed: in
                     workers=workers, scheduler=scheduler, long_ok=long_ok,
                     fewer="fewer --samples or --replications")
 
-    designed = sensitivity.plan(loaded.scenarios, loaded.sources, trajectories=samples,
-                                replications=replications, seed=seed, check=refuse_too_long)
+    if method == "emulated":
+        designed = emulated_sensitivity.plan(
+            loaded.scenarios, loaded.sources, points=points, replications=replications or 1,
+            seed=seed, check=refuse_too_long)
+    else:
+        designed = sensitivity.plan(loaded.scenarios, loaded.sources, trajectories=samples,
+                                    replications=replications or 2, seed=seed,
+                                    check=refuse_too_long)
     for message in loaded.warnings if warn is not None else ():
         warn(message)
     checked = warmup_checks(loaded, seed, warn, workers=workers, scheduler=scheduler)
@@ -283,8 +299,10 @@ def run_sensitivity(planned: SensitivityPlan, *, workers=None, scheduler=None,
     """`tipkit sim sensitivity`, second half: run every option at every point, write the
     folder (staged: it appears whole, or not at all)."""
     loaded = planned.loaded
-    result = sensitivity.run(planned.plan, loaded.population, workers=workers,
-                             scheduler=scheduler, progress=progress)
+    method = (emulated_sensitivity if isinstance(planned.plan, emulated_sensitivity.EmulatedPlan)
+              else sensitivity)
+    result = method.run(planned.plan, loaded.population, workers=workers,
+                        scheduler=scheduler, progress=progress)
     with outputs.staged_folder(planned.out, force=planned.force,
                                inputs=planned.inputs) as staging:
         results.write_sensitivity(

@@ -354,10 +354,25 @@ class GlobalSensitivity:
         return summary_sentence(self.indices, self.ranking, self.held, self.judged,
                                 next(iter(self.plan.scenarios)), self.costs)
 
+    def describe(self) -> dict:
+        """The method's own entries of run.json."""
+        return {"method": METHOD, "method_key": "morris-simulated", "levels": LEVELS,
+                "trajectories": self.plan.trajectories, "points": len(self.plan.design) - 1}
+
 
 def run(p: Plan, population, **where) -> GlobalSensitivity:
     """Every scenario at every design point, on the same replication seeds (common random
     numbers across points and options); `where` is `execute`'s (workers, scheduler, progress)."""
+    replications, points = simulate_points(p, population, **where)
+    indices = morris_indices(p, points)
+    ranking, held, judged = ranking_holds(points, list(p.scenarios))
+    return GlobalSensitivity(p, replications, points, indices, ranking, held, judged,
+                             cost_swings(p, replications))
+
+
+def simulate_points(p: Plan, population, **where) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Every scenario at every point of a plan's design on the point's replication seeds: the
+    runs (point, scenario, replication, <kpis>) and their means by point and scenario."""
     jobs = []
     for point in range(len(p.design)):
         reps = p.point_replications(point)
@@ -375,10 +390,7 @@ def run(p: Plan, population, **where) -> GlobalSensitivity:
     kpis = [c for c in replications.columns if c not in ("point", "scenario", "replication")]
     points = (replications.groupby(["point", "scenario"], sort=False)[kpis]
               .mean().reset_index())
-    indices = morris_indices(p, points)
-    ranking, held, judged = ranking_holds(points, list(p.scenarios))
-    return GlobalSensitivity(p, replications, points, indices, ranking, held, judged,
-                             cost_swings(p, replications))
+    return replications, points
 
 
 # ---- the analysis -------------------------------------------------------------------------
@@ -537,10 +549,13 @@ def beyond_chance(indices: pd.DataFrame, outcome: str, scenario: str) -> pd.Data
 
 
 def summary_sentence(indices: pd.DataFrame, ranking: list[str], held: int, judged: int,
-                     baseline: str, costs: pd.DataFrame | None = None) -> str:
+                     baseline: str, costs: pd.DataFrame | None = None,
+                     emulated: dict | None = None) -> str:
     """One plain sentence: which assumption the answer depends on most, and how often the
     options' ranking on identification holds across the assumption space; then, when costs
-    were swung, one on how far they move the answer's cost (see `cost_sentence`)."""
+    were swung, one on how far they move the answer's cost (see `cost_sentence`). `emulated`
+    (see emulated_sensitivity.ranking_share) marks the effects and the share as emulated: the
+    share is then the emulator's, with its interval, and held/judged the simulated points'."""
     outcome, scenario = answer_outcome(indices, ranking)
     subject = (f"{scenario}'s gain in identification over {baseline}" if outcome == GAIN
                else f"the share of victims identified in {scenario}")
@@ -554,7 +569,14 @@ def summary_sentence(indices: pd.DataFrame, ranking: list[str], held: int, judge
         words = f"The answer ({subject}) depends most on {drivers.iloc[0].label}"
         if len(drivers) > 1:
             words += f", then on {drivers.iloc[1].label}"
-    if len(ranking) > 1 and judged:
+    if emulated is not None:
+        words += f" (effects emulated from {emulated['points']} simulated assumption sets)"
+        if len(ranking) > 1 and emulated["share"] is not None:
+            words += (f"; the ranking {' > '.join(ranking)} on identification holds in "
+                      f"{emulated['share']:.0%} of the assumption space (emulated, 95% "
+                      f"interval {emulated['sure']:.0%} to {emulated['possible']:.0%}; "
+                      f"simulated, it held at {held} of {judged} assumption sets)")
+    elif len(ranking) > 1 and judged:
         words += (f"; the ranking {' > '.join(ranking)} on identification holds in "
                   f"{held / judged:.0%} of the assumption space ({held} of {judged} "
                   f"sample points)")

@@ -509,10 +509,10 @@ def _stress_appendix(results: ResultFolder, s: Scenario) -> str:
                 "run": "tipkit sim run", "sensitivity": "tipkit sim sensitivity"}[results.kind]
     axes = meta.get("axes")
     if results.kind == global_sensitivity.KIND:
-        reps = (f"Global sensitivity: {meta['method']}; {meta['points']} sample points with "
-                f"{meta['replications']} replications of each option at each, and "
-                f"{meta['nominal_replications']} with every assumption as written. Chance (which "
-                "days are simulated) is a factor of its own, the yardstick for the others.")
+        reps = (f"Global sensitivity: {global_sensitivity.method_words(meta)}. Chance (which "
+                "days are simulated) is "
+                + ("measured on the runs as written" if meta.get("emulated") else
+                   "a factor of its own") + ", the yardstick for the others.")
     return f"""
 <h3>1. Objectives</h3>
 <p>Estimate, for each option, how many trafficking victims crossing one official border point

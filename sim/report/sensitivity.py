@@ -35,7 +35,20 @@ def sentence(found: ResultFolder) -> str:
     meta = found.meta
     return summary_sentence(found.tables["indices"], meta["ranking"], meta["ranking_held"],
                             meta["ranking_judged"], meta["scenarios"][0],
-                            found.tables.get("costs"))
+                            found.tables.get("costs"), emulated=meta.get("emulated"))
+
+
+def method_words(meta: dict) -> str:
+    """How the indices were found, in one sentence for a caption or an appendix."""
+    if meta.get("emulated"):
+        return (f"{meta['method']}: {meta['points']} simulated assumption sets, "
+                f"{meta['replications']} replication{'s' if meta['replications'] > 1 else ''} "
+                f"of each option at each on the same days, then {meta['trajectories']} Morris "
+                f"trajectories on the emulators; {meta['nominal_replications']} replications "
+                "with every assumption as written")
+    return (f"{meta['method']}; {meta['points']} sample points with {meta['replications']} "
+            f"replications of each option at each, and {meta['nominal_replications']} with "
+            "every assumption as written")
 
 
 def chart(found: ResultFolder) -> Chart:
@@ -48,6 +61,23 @@ def chart(found: ResultFolder) -> Chart:
     chance_level = float(chance.iloc[0]) if len(chance) else None
     what = outcome_words(outcome, scenario, meta["scenarios"][0])
     points = 100.0      # both outcomes are shares: shown per 100 victims, as verdicts are
+    if meta.get("emulated"):
+        caption = (f"The outcome: {what}. Every assumption varied together, EMULATED "
+                   f"({method_words(meta)}). A bar is the mean absolute change in the outcome "
+                   "when that assumption moves across its range, wherever the others are, "
+                   "computed on the emulator; the whisker its 95% interval (the emulator's "
+                   "own uncertainty and the trajectories drawn). The dotted line, SIMULATED, "
+                   "is the same measure for chance alone (other simulated days, from the "
+                   "spread of the runs as written): an assumption matters when its interval "
+                   "clears it.")
+    else:
+        caption = (f"The outcome: {what}. Every assumption varied together ({meta['method']}; "
+                   f"{meta['points']} sample points, {meta['replications']} replications of "
+                   "each option at each, on the same days). A bar is the mean absolute change "
+                   "in the outcome when that assumption moves across its range, wherever the "
+                   "others are; the whisker its 95% bootstrap interval. The dotted line is the "
+                   "same measure for chance alone (other simulated days): an assumption "
+                   "matters when its interval clears it.")
     return Chart(
         "global-sensitivity", "Which assumptions the answer depends on", "hbars",
         "Typical change across the assumption's range (per 100 victims)", "",
@@ -55,14 +85,7 @@ def chart(found: ResultFolder) -> Chart:
                 (rows.mu_star_low * points).tolist(), (rows.mu_star_high * points).tolist(),
                 text=rows.factor.tolist())],
         vline=chance_level * points if chance_level is not None else None,
-        vline_label="chance alone",
-        caption=(f"The outcome: {what}. Every assumption varied together ({meta['method']}; "
-                 f"{meta['points']} sample points, {meta['replications']} replications of "
-                 "each option at each, on the same days). A bar is the mean absolute change "
-                 "in the outcome when that assumption moves across its range, wherever the "
-                 "others are; the whisker its 95% bootstrap interval. The dotted line is the "
-                 "same measure for chance alone (other simulated days): an assumption "
-                 "matters when its interval clears it."))
+        vline_label="chance alone", caption=caption)
 
 
 def section_html(found: ResultFolder) -> str:
@@ -89,13 +112,22 @@ def section_html(found: ResultFolder) -> str:
     left = factors[~factors.varied]
     kept = "; ".join(f"<code>{html.escape(r.factor)}</code> ({html.escape(r.why_not_varied)})"
                      for r in left.itertuples(index=False))
+    if meta.get("emulated"):
+        lead = (f"<p>{html.escape(method_words(meta))}. <b>Emulated</b>: every effect (mu*) "
+                "and the share of the assumption space where the ranking holds, each with its "
+                "95% interval. <b>Simulated</b>: the ranking with every assumption as written, "
+                "chance's effect, the costs' swings and the ranking at each simulated "
+                f"assumption set. Varied: {html.escape(meta['varied'])}.</p>"
+                f"{_checks_html(found.tables.get('emulator'))}")
+    else:
+        lead = (f"<p>{html.escape(meta['method'])}: {meta['trajectories']} trajectories, "
+                f"{meta['points']} sample points, {meta['replications']} replication"
+                f"{'s' if meta['replications'] > 1 else ''} of each option at each point on "
+                f"the same replication seeds (common random numbers), and "
+                f"{meta['nominal_replications']} with every assumption as written (the "
+                f"ranking's reference). Varied: {html.escape(meta['varied'])}.</p>")
     return (
-        f"<p>{html.escape(meta['method'])}: {meta['trajectories']} trajectories, "
-        f"{meta['points']} sample points, {meta['replications']} replication"
-        f"{'s' if meta['replications'] > 1 else ''} of each option at each point on the same "
-        f"replication seeds (common random numbers), and {meta['nominal_replications']} with "
-        f"every assumption as written (the ranking's reference). Varied: "
-        f"{html.escape(meta['varied'])}.</p>"
+        f"{lead}"
         "<p class=\"small\">In bold: assumptions whose effect clearly exceeds chance's (its "
         "95% interval lies above chance's effect).</p>"
         "<div class=\"scroll\"><table class=\"drivers\"><thead><tr><th>Outcome</th>"
@@ -131,6 +163,24 @@ def _costs_html(costs) -> str:
             "Scenario key</th><th>In words</th><th>Option</th><th>As written</th><th>Swung "
             f"over</th><th>The {html.escape(what)}</th></tr></thead><tbody>{rows}</tbody>"
             "</table></details>")
+
+
+def _checks_html(checks) -> str:
+    """How well each emulator predicted the simulations it was not shown."""
+    if checks is None or checks.empty:
+        return ""
+    return f"<p class=\"small\">{html.escape(checks_sentence(checks))}</p>"
+
+
+def checks_sentence(checks) -> str:
+    """The emulators' leave-one-out check in one sentence."""
+    q2, covered = checks.q2.dropna(), checks.covered.dropna()
+    if q2.empty:
+        return "No emulator could be checked."
+    return (f"Emulators checked by leaving each simulated assumption set out in turn: they "
+            f"explain {q2.min():.0%} to {q2.max():.0%} of the outcomes' spread at the sets "
+            f"they did not see (Q2), and {covered.min():.0%} to {covered.max():.0%} of those "
+            "simulations fall inside their 95% intervals (emulator.csv).")
 
 
 def _bold(text: str, bold: bool) -> str:

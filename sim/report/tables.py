@@ -121,6 +121,15 @@ def sensitivity_text(result) -> str:
              f"Not varied ({len(left)}): " + ", ".join(
                  f"{n} {NOT_VARIED[k][0]}" for k, n in kinds.items())
              + " (factors.csv gives each one's reason)."]
+    if getattr(result, "share", None) is not None:
+        from tipkit.sim.report.sensitivity import checks_sentence
+
+        lines += ["", f"Emulated (with 95% intervals): every effect (mu*) and the share of "
+                      f"the assumption space where the ranking holds, from "
+                      f"{len(p.design) - 1} simulated assumption sets. Simulated: the "
+                      f"ranking with every assumption as written ({p.nominal_replications} "
+                      "replications), chance's effect, the costs' swings and the ranking at "
+                      "each simulated set.", checks_sentence(result.checks)]
     return "\n".join(lines)
 
 
