@@ -290,7 +290,7 @@ def sweep(scenario, varies, replications, seed, out, sensitivity, population_dir
               default="emulated", show_default=True,
               help="emulated: simulate a space-filling design of assumption sets, learn a "
                    "Gaussian process per outcome and compute the Morris effects and the "
-                   "ranking's share on it (minutes become seconds); morris-simulated: "
+                   "ranking's share on it (a quarter of the simulated days); morris-simulated: "
                    "simulate the whole Morris design.")
 @click.option("--points", type=click.IntRange(4), default=None,
               help="With --method emulated: assumption sets to simulate. Default: 4 per "

@@ -100,7 +100,8 @@ def test_a_design_too_small_or_an_unknown_method_is_one_line(files):  # noqa: F8
 
 
 @pytest.mark.slow
-def test_command_default_is_emulated_and_the_report_marks_it(files, release, tmp_path):  # noqa: F811
+def test_command_default_is_emulated_and_the_report_marks_it(files, release,  # noqa: F811
+                                                              tmp_path):
     out = tmp_path / "sensitivity"
     args = ["sim", "sensitivity", *map(str, files), "--points", "40", "--seed", "4",
             "--population", str(release), "--jobs", "2"]
