@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from tipkit.cli import main
 from tipkit.synth.microdata.codebook import load_codebook
-from tipkit.synth.microdata.dictionary import age_rules, read_dictionary
+from tipkit.synth.microdata.dictionary import age_rules, impossible_combinations, read_dictionary
 
 DICTIONARY = {
     "AGEP": {"description": "Person's age", "values": {"min": 0, "max": 99}},
@@ -22,6 +22,9 @@ DICTIONARY = {
                        "3": "Grade 1 to grade 8"}},
     "OWN_RENT": {"description": "Housing unit rented or owned",
                  "values": {"0": "Group quarters", "1": "Own", "2": "Rent"}},
+    # Not in the table below; N is not the children's alone ("or never worked").
+    "WORK": {"description": "Industry",
+             "values": {"N": "N/A (less than 16 years old, or never worked)", "1": "Farm"}},
 }
 
 
@@ -61,8 +64,10 @@ def _run(*args):
 def test_both_formats_read_the_same_age_rules(dictionary):
     age, rules = age_rules(read_dictionary(dictionary), list(DICTIONARY))
     assert age == "AGEP"
-    assert [(r.column, r.value, r.low, r.high) for r in rules] == [("MSP", "N", 0, 14),
-                                                                   ("EDU", "N", 0, 2)]
+    assert [(r.column, r.value, r.low, r.high, r.exclusive) for r in rules] == [
+        ("MSP", "N", 0, 14, True), ("EDU", "N", 0, 2, True), ("WORK", "N", 0, 15, False)]
+    work = impossible_combinations(age, rules[2], read_dictionary(dictionary)["WORK"], 0, 99)
+    assert work == [{"AGEP": [0, 15], "WORK": ["1"]}]  # no child works; N stays open to adults
 
 
 def test_drafted_codebook_holds_the_dictionarys_rules_marked_for_review(dictionary, tmp_path):

@@ -22,6 +22,9 @@ from tipkit.errors import UserError
 NOT_APPLICABLE = re.compile(r"(?i)^\s*(n/a|not applicable)\b")
 BELOW = re.compile(r"(?i)\b(?:less than|under|younger than|below)\s+(?:age\s+)?(\d+)\s*(?:years?)?")
 AT_LEAST = re.compile(r"(?i)\b(?:age\s+)?(\d+)\s*(?:years?\s*)?(?:old\s*)?(?:and|or)\s+(?:over|older|above)")
+# A meaning that names other reasons besides the age ("less than 16 years old, or never worked"):
+# the value is then not the age group's alone.
+OTHER_REASONS = re.compile(r"(?i)(,|;|/|\bor\b)")
 AGE_NAME = re.compile(r"(?i)(^age|\bage\b)")
 
 
@@ -43,14 +46,16 @@ class Entry:
 
 @dataclass(frozen=True)
 class AgeRule:
-    """A value that the dictionary ties to an age group: `value` of `column` applies exactly to
-    ages in [low, high] (both included) of the age column."""
+    """A value that the dictionary ties to an age group: in those ages (`low` to `high`, both
+    included, of the age column) `column` holds `value` only; `exclusive` when the value means
+    that age group alone (not when its meaning names other reasons: "or never worked")."""
 
     column: str
     value: str
     meaning: str
     low: int
     high: int
+    exclusive: bool = True
 
 
 def read_dictionary(path) -> dict[str, Entry]:
@@ -143,19 +148,23 @@ def age_rules(entries: dict[str, Entry], columns) -> tuple[str | None, list[AgeR
             if not NOT_APPLICABLE.search(meaning):
                 continue
             below, above = BELOW.search(meaning), AT_LEAST.search(meaning)
+            exclusive = not OTHER_REASONS.search(meaning[NOT_APPLICABLE.search(meaning).end():])
             if below and low < int(below.group(1)) <= high:
-                rules.append(AgeRule(name, value, meaning, low, int(below.group(1)) - 1))
+                rules.append(AgeRule(name, value, meaning, low, int(below.group(1)) - 1,
+                                     exclusive))
             elif above and low < int(above.group(1)) <= high:
-                rules.append(AgeRule(name, value, meaning, int(above.group(1)), high))
+                rules.append(AgeRule(name, value, meaning, int(above.group(1)), high, exclusive))
     return age, rules
 
 
 def impossible_combinations(age: str, rule: AgeRule, entry: Entry, low: int, high: int):
-    """The impossible combinations an age rule means, as codebook entries (column -> list):
-    its value outside its ages, and every other listed value inside them."""
+    """The impossible combinations an age rule means, as codebook entries (column -> list): every
+    other listed value inside its ages, and (when the value is the age group's alone) the value
+    outside them."""
     others = [v for v in entry.values if v != rule.value]
     found = []
-    outside = ([(rule.high + 1, high)] if rule.high < high else []) + \
+    outside = [] if not rule.exclusive else \
+        ([(rule.high + 1, high)] if rule.high < high else []) + \
         ([(low, rule.low - 1)] if rule.low > low else [])
     for a, b in outside:
         found.append({age: [a, b], rule.column: [rule.value]})

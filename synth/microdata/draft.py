@@ -163,14 +163,15 @@ def _dictionary_lines(name: str, entry, raw: pd.Series, edges=()) -> tuple[list[
     text = raw.astype(str).str.strip()
     listed = list(entry.values)
     whole = entry.ranged and float(entry.low).is_integer() and float(entry.high).is_integer()
-    if entry.ranged and whole and len(listed) + entry.high - entry.low + 1 <= MAX_LISTED:
-        if listed:  # a few codes and a short range: one list (NOC: N, 0, then 1 to 19)
-            listed += [str(v) for v in range(int(entry.low), int(entry.high) + 1)
-                       if str(v) not in entry.values]
+    ranged = entry.ranged
+    if ranged and whole and listed and len(listed) + entry.high - entry.low + 1 <= MAX_LISTED:
+        # a few codes and a short range: one list (NOC: N, 0, then 1 to 19)
+        listed += [str(v) for v in range(int(entry.low), int(entry.high) + 1)
+                   if str(v) not in entry.values]
+        ranged = False
     lines = [f"  {name}:   # from the data dictionary: review"]
     if entry.description:
         lines.append(f"    description: {json.dumps(entry.description)}")
-    ranged = entry.ranged and not (listed and whole and len(listed) <= MAX_LISTED)
     numbers = pd.to_numeric(text, errors="coerce")
     if ranged:
         inside = numbers.between(entry.low, entry.high)
@@ -226,7 +227,10 @@ def _rule_lines(dictionary, columns) -> tuple[list[str], list[str]]:
         lines.append(f"  # drafted from the dictionary: {rule.column} {rule.value} means "
                      f"{json.dumps(rule.meaning)} (ages {rule.low}-{rule.high}): review")
         summary.append(f"impossible: {rule.column} {rule.value} only at {age} {rule.low}-{rule.high} "
-                       "(drafted from the dictionary: review)")
+                       if rule.exclusive else
+                       f"impossible: {rule.column} other than {rule.value} at {age} "
+                       f"{rule.low}-{rule.high} ")
+        summary[-1] += "(drafted from the dictionary: review)"
     return lines, summary
 
 

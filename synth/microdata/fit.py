@@ -90,14 +90,15 @@ class FittedRelease:
     codebook_text: str = ""
     # Numbers drawn inside their bins (release: value), without DP: the input in the values
     # released (for the exact-value check; never written), how many released rows had a drawn
-    # value redrawn because it recreated an input-unique record, and how many candidate profiles
-    # were dropped because every value of their bins would have.
+    # value swapped or redrawn because it recreated an input-unique record, and how many
+    # candidate profiles were dropped because every value of their bins would have.
     input_values: pd.DataFrame | None = None
     values_redrawn: int = 0
     values_unavoidable: int = 0
     # Under DP, with drawn numbers: records unique in the input on the released columns that
-    # reappear exactly in the values released (SDNist's unique exact matches); measured after the release was made, it
-    # changes nothing in it (no post-check against the records under DP): evidence only.
+    # reappear exactly in the values released (SDNist's unique exact matches), and how many
+    # records are unique; measured after the release was made, it changes nothing in it (no
+    # post-check against the records under DP): evidence only.
     exact_matches_measured: int | None = None
     input_uniques: int | None = None
 
@@ -546,12 +547,13 @@ def _released_rows(support, counts, cdomain: Domain, columns, with_legs: bool,
     """The released tables: each profile repeated its count, in a random order, with fresh
     case ids (and legs expanded from the journey columns). Without DP (`forbidden`, from
     exact_values.forbidden_values), a drawn number that would recreate an input-unique record
-    is drawn again inside its bin, from the same stream. Returns cases, legs, decoded rows and
-    how many rows were drawn again."""
+    is swapped or drawn again inside its bin (exact_values.redraw), from the same stream.
+    Returns cases, legs, decoded rows and how many rows collided."""
     released = np.repeat(support, counts, axis=0)
     released = released[np.random.default_rng(order_rng).permutation(len(released))]
     decoded = cdomain.decode(released)
     cases = decoded[list(columns)].copy() if with_legs else decoded
+    redrawn = 0
     drawn = [c for c in columns if codebook.columns.get(c) and codebook.column(c).bins
              and codebook.column(c).release == "value"]
     if drawn:  # one stream, consumed column by column in release order
@@ -560,12 +562,11 @@ def _released_rows(support, counts, cdomain: Domain, columns, with_legs: bool,
         for name in drawn:
             cases[name] = codebook.column(name).draw_values(cases[name], rng,
                                                             (weights or {}).get(name))
-        redrawn = 0
         if forbidden:
             cases, redrawn = exact_values.redraw(cases, decoded, forbidden, codebook, columns, rng)
     cases.insert(0, CASE_ID, FITTED_IDS.cases(len(cases)))
     legs = expand_legs(cases[CASE_ID].to_numpy(), decoded, FITTED_IDS) if with_legs else None
-    return cases, legs, decoded, (redrawn if drawn else 0)
+    return cases, legs, decoded, redrawn
 
 
 def _number_weights(records: CaseRecords, codebook: Codebook, settings: FitSettings):
