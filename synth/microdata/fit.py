@@ -83,6 +83,11 @@ class FittedRelease:
     # The codebook the records were read with, and the text shipped as codebook.yaml.
     codebook: Codebook | None = None
     codebook_text: str = ""
+    # What the mechanism measured (the noisy tables, their domain and maps under DP), for the
+    # one-run audit (tipkit.synth.microdata.audit); never written.
+    mechanism: Candidates | None = field(default=None, repr=False)
+    # Measured evidence for the data card (`fit --audit`): attacks and the DP audit.
+    audit: dict | None = None
 
     @property
     def codebook_file(self) -> mf.InputFile | None:
@@ -277,8 +282,10 @@ class Candidates:
         self.support, self.weights = self.support[allowed], self.weights[allowed]
 
 
-def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
-    """The release of `records` under `settings`: pure computation, nothing written."""
+def fit_release(records: CaseRecords, settings: FitSettings,
+                _noise_scale: float = 1.0) -> FittedRelease:
+    """The release of `records` under `settings`: pure computation, nothing written.
+    `_noise_scale` is for the audit's tests only (accounting.Budget._noise_scale)."""
     codebook = _fit_codebook(records, settings)
     table = records.table
     columns = tuple(table.columns)
@@ -291,7 +298,8 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     lists = listed_values(codebook, data.columns, journeys.SUMMARY_COLUMNS if with_legs else ())
     noise_rng, support_rng, order_rng, sdv_seed, value_rng = \
         np.random.SeedSequence(settings.seed).spawn(5)
-    budget = Budget(settings.epsilon, settings.delta) if settings.private else None
+    budget = (Budget(settings.epsilon, settings.delta, _noise_scale=_noise_scale)
+              if settings.private else None)
     if settings.private:
         refuse_swamping_noise(settings, len(table), len(data.columns))
         found = _private_candidates(data, lists, settings, codebook, budget, noise_rng,
@@ -319,7 +327,7 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
         unique_rows_excluded=found.excluded, legs=legs,
         journeys=_journey_card(records, summary, varying, legs, decoded, found, settings)
         if with_legs else None,
-        codebook=codebook, codebook_text=shipped,
+        codebook=codebook, codebook_text=shipped, mechanism=found,
     )
 
 
