@@ -115,7 +115,7 @@ def _attacks_on(target: pd.DataFrame, published: pd.DataFrame, control: pd.DataF
                 ori=target, syn=published, control=control, n_attacks=attacks,
                 n_cols=min(MULTIVARIATE_COLUMNS, len(columns)),
                 max_attempts=QUERY_ATTEMPTS * attacks, seed=int(seeds[1])).evaluate(mode=mode)
-        found.append((name, "singling out", None, attacks, _risk(evaluator)))
+            found.append((name, "singling out", None, attacks, _risk(evaluator)))
     sources = _linkability_sources(quasi_identifiers)
     linked = min(attacks, len(target), len(control))
     if sources:
@@ -123,14 +123,14 @@ def _attacks_on(target: pd.DataFrame, published: pd.DataFrame, control: pd.DataF
             evaluator = LinkabilityEvaluator(
                 ori=target, syn=published, aux_cols=sources, n_attacks=linked,
                 control=control, n_neighbors=1).evaluate(n_jobs=1)
-        found.append((f"linkability ({', '.join(sources[0])} | {', '.join(sources[1])})",
-                      "linkability", None, linked, _risk(evaluator)))
+            found.append((f"linkability ({', '.join(sources[0])} | {', '.join(sources[1])})",
+                          "linkability", None, linked, _risk(evaluator)))
     for secret, known in inference_targets(columns, quasi_identifiers):
         with _quiet_and_seeded(int(seeds[3])):
             evaluator = InferenceEvaluator(
                 ori=target, syn=published, aux_cols=known, secret=secret, regression=False,
                 n_attacks=linked, control=control).evaluate(n_jobs=1)
-        found.append((f"inference of {secret}", "inference", secret, linked, _risk(evaluator)))
+            found.append((f"inference of {secret}", "inference", secret, linked, _risk(evaluator)))
     return found
 
 

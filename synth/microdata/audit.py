@@ -238,7 +238,10 @@ def audit_sentences(audit: Audit) -> list[str]:
 
 
 def ceiling(canaries: int, delta: float = 0.0) -> float:
-    """The largest bound `canaries` canaries can show, every guess right: a claim above it
-    cannot be caught broken by an audit of that size."""
+    """The largest bound an audit with `canaries` canaries shows when its scores are perfect:
+    every guess right with half of them guessed (guessing all of them cannot be all right, as
+    the auditor does not know how many are in). A broken mechanism that claims more than this
+    cannot be caught by an audit of that size: give more canaries."""
     alpha = (1 - CONFIDENCE) / len(GUESS_SHARES)
-    return epsilon_lower_bound(canaries, canaries, canaries, delta, alpha)
+    guesses = 2 * (int(0.5 * canaries) // 2)
+    return epsilon_lower_bound(canaries, guesses, guesses, delta, alpha)

@@ -669,6 +669,10 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
         mf.write_manifest(staging, replace(made, measured=mf.measured_on_disk(check)))
 
     extra = {SHIPPED: fitted.codebook_text} if fitted.codebook is not None else None
+    if fitted.audit is not None:  # fit --audit: the measured evidence beside the data card
+        from tipkit.synth.microdata.evidence import EVIDENCE, evidence_text
+
+        extra = {**(extra or {}), EVIDENCE: evidence_text(fitted.audit)}
     return write_release(out, fitted.cases, fitted.legs, datacard(fitted, made), fmt=fmt,
                          force=force, extra_files=extra, verify=verify,
                          inputs=inputs)
