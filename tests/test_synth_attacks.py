@@ -98,10 +98,10 @@ def test_attacks_need_a_holdout(tmp_path):
     assert result.exit_code == 2 and "--holdout" in result.output
 
 
-def test_fit_audit_puts_the_attacks_in_the_data_card_and_beside_it(tmp_path):
+def test_fit_audit_puts_the_attacks_in_the_data_card_and_beside_it(tmp_path, monkeypatch):
     data = tmp_path / "cases.csv"
     write_fixture(data, rows=3000, seed=9)
-    out = tmp_path / "rel"
+    out = tmp_path / "releases" / "audited"
     result = CliRunner().invoke(main, ["synth", "fit", "--data", str(data), "--seed", "2",
                                        "--audit", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -113,3 +113,20 @@ def test_fit_audit_puts_the_attacks_in_the_data_card_and_beside_it(tmp_path):
     assert evidence["attacks"]["target_rows"] == evidence["attacks"]["control_rows"] == 1500
     cases, _ = read_release(out)  # release.json seals the extra file with the others
     assert len(cases) > 0
+    # the app's Datasets page shows every sentence
+    from pathlib import Path
+
+    from streamlit.testing.v1 import AppTest
+
+    from tipkit.app import settings
+
+    root = Path(__file__).resolve().parents[1]
+    (out.parent / "iom-2018").symlink_to(root / "releases" / "iom-2018")  # no first-start build
+    monkeypatch.setenv(settings.RELEASES, str(out.parent))
+    monkeypatch.setenv(settings.SCENARIOS, str(root / "scenarios"))
+    at = AppTest.from_file(str(root / "app" / "screens" / "app_main.py"), default_timeout=120)
+    at.run()
+    at.switch_page("page_datasets.py").run()
+    at.selectbox(key="release").set_value("audited").run()
+    shown = [box.value for box in at.info]
+    assert all(sentence in shown for sentence in sentences)
