@@ -89,6 +89,11 @@ def test_audit_command_reports_claim_and_bounds(tmp_path):
     found = json.loads(out.read_text())
     assert found["claimed"] == {"epsilon": 4.0, "delta": 1e-6}
     assert found["white_box"]["epsilon_lower_bound"] < 4
+    again = tmp_path / "again.json"  # the same inputs and seed, the same bytes
+    assert CliRunner().invoke(main, ["synth", "audit", "--data", str(path), "--epsilon", "4",
+                                     "--delta", "1e-6", "--years", "2002-2018", "--out",
+                                     str(again)]).exit_code == 0
+    assert again.read_bytes() == out.read_bytes()
 
 
 def test_audit_command_refuses_a_fit_without_epsilon(tmp_path):
