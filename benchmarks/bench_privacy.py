@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from tipkit.synth.evaluate.attacks import attack_release
+from tipkit.synth.evaluate.attacks import KINDS, attack_release
 from tipkit.synth.microdata.audit import ceiling, run_audit
 from tipkit.synth.microdata.codebook import load_codebook
 from tipkit.synth.microdata.evidence import halves
@@ -45,7 +45,8 @@ def _percent(value, low, high) -> str:
     return f"{100 * value:5.1f} [{100 * low:4.1f}, {100 * high:4.1f}]"
 
 
-def attack_table(name: str, records, epsilons, attacks: int, seed: int, years=None) -> list[dict]:
+def attack_table(name: str, records, epsilons, attacks: int, seed: int, years=None,
+                 kinds=KINDS) -> list[dict]:
     """Every release of one half attacked with the other half as control, beside a random sample."""
     train, control = halves(records, seed)
     rows = []
@@ -58,7 +59,7 @@ def attack_table(name: str, records, epsilons, attacks: int, seed: int, years=No
         released = fitted.codebook.measured(fitted.cases.drop(columns=[CASE_ID]))
         fit_seconds = time.perf_counter() - start
         results = attack_release(train.table, released, control.table, fitted.quasi_identifiers,
-                                 attacks, seed)
+                                 attacks, seed, kinds)
         print(f"  {name}, epsilon {label}: fit {fit_seconds:.0f} s, attacks "
               f"{time.perf_counter() - start - fit_seconds:.0f} s", flush=True)
         for r in results:
@@ -101,6 +102,9 @@ def main() -> None:
     parser.add_argument("--audit-epsilons", default="1,4,10")
     parser.add_argument("--canaries", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--kinds", default=",".join(KINDS),
+                        help="the attacks to run (comma-separated: singling out, ...)")
+    parser.add_argument("--skip-fixture", action="store_true")
     parser.add_argument("--skip-attacks", action="store_true")
     parser.add_argument("--skip-audit", action="store_true")
     args = parser.parse_args()
@@ -112,6 +116,7 @@ def main() -> None:
     pd.set_option("display.max_columns", 12)
     if not args.skip_attacks:
         epsilons = args.epsilons.split(",")
+        kinds = tuple(k.strip() for k in args.kinds.split(","))
         rows = []
         if args.nist.exists():
             codebook = load_codebook(CODEBOOK)
@@ -119,12 +124,15 @@ def main() -> None:
                               codebook=codebook)
             print(f"NIST {args.nist}: {len(nist.table)} records, halves of "
                   f"{len(nist.table) // 2}; {args.attacks} tries per attack", flush=True)
-            rows += attack_table("NIST national 2019", nist, epsilons, args.attacks, args.seed)
+            rows += attack_table("NIST national 2019", nist, epsilons, args.attacks, args.seed,
+                                 kinds=kinds)
         else:
             print(f"no NIST excerpt at {args.nist}: the attacks run on the fixture only")
-        print(f"CTDC fixture: {len(fixture.table)} records, halves of {len(fixture.table) // 2}",
-              flush=True)
-        rows += attack_table("CTDC fixture", fixture, epsilons, args.attacks, args.seed, YEARS)
+        if not args.skip_fixture:
+            print(f"CTDC fixture: {len(fixture.table)} records, halves of "
+                  f"{len(fixture.table) // 2}", flush=True)
+            rows += attack_table("CTDC fixture", fixture, epsilons, args.attacks, args.seed,
+                                 YEARS, kinds)
         table = pd.DataFrame(rows)
         print(table.to_string(index=False))
         print(f"random sample told apart from zero: {(table['sample > 0'] == 'yes').sum()} of "

@@ -177,8 +177,13 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
     if audit:
         from tipkit.synth.microdata.evidence import fit_evidence
 
-        fitted.audit = fit_evidence(records, settings, progress=lambda stage: click.echo(
-            f"audit: {stage}...", err=True))
+        if not sys.stderr.isatty():  # progress is for people watching
+            fitted.audit = fit_evidence(records, settings)
+        else:
+            stages = 3 if settings.private else 2
+            with Progress(stages, "Measuring privacy evidence", show_eta=False) as bar:
+                fitted.audit = fit_evidence(records, settings,
+                                            progress=lambda stage: bar.advance(1, stage))
     write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs,
               inputs=inputs)
     legs = f", {len(fitted.legs)} legs" if fitted.legs is not None else ""

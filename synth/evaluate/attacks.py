@@ -22,6 +22,10 @@ CONFIDENCE = 0.95
 ATTACKS = 2000  # per attack; enough that publishing real records is told apart from zero
 MULTIVARIATE_COLUMNS = 3  # columns an attacker combines to single out a person (Anonymeter's)
 QUERY_ATTEMPTS = 10  # per query asked for: a k-anonymous release yields few singling-out queries
+# A link holds when one row is among the nearest few on both sources: a coarse source (gender and
+# age band) ties hundreds of rows, and with a single neighbour even real records hardly link.
+LINK_NEIGHBOURS = 5
+KINDS = ("singling out", "linkability", "inference")
 
 
 @dataclass(frozen=True)
@@ -99,9 +103,10 @@ def inference_targets(columns, quasi_identifiers) -> list[tuple[str, list[str]]]
 
 
 def _attacks_on(target: pd.DataFrame, published: pd.DataFrame, control: pd.DataFrame,
-                quasi_identifiers, attacks: int, seed: int) -> list[tuple[str, str, str | None, int, Risk]]:
-    """Every attack of `published` (a release, or real records) on the records behind it
-    (`target`), measured against `control`: (name, kind, secret, attacks, risk)."""
+                quasi_identifiers, attacks: int, seed: int,
+                kinds=KINDS) -> list[tuple[str, str, str | None, int, Risk]]:
+    """Every attack (of `kinds`) of `published` (a release, or real records) on the records
+    behind it (`target`), measured against `control`: (name, kind, secret, attacks, risk)."""
     from anonymeter.evaluators import (InferenceEvaluator, LinkabilityEvaluator,
                                        SinglingOutEvaluator)
 
@@ -109,7 +114,8 @@ def _attacks_on(target: pd.DataFrame, published: pd.DataFrame, control: pd.DataF
     seeds = np.random.SeedSequence(seed).generate_state(8)
     found = []
     for mode, name in (("univariate", "singling out (one value)"),
-                       ("multivariate", "singling out (a combination of values)")):
+                       ("multivariate", "singling out (a combination of values)"))[
+            :2 if "singling out" in kinds else 0]:
         with _quiet_and_seeded(int(seeds[0])):
             evaluator = SinglingOutEvaluator(
                 ori=target, syn=published, control=control, n_attacks=attacks,
@@ -118,14 +124,15 @@ def _attacks_on(target: pd.DataFrame, published: pd.DataFrame, control: pd.DataF
             found.append((name, "singling out", None, attacks, _risk(evaluator)))
     sources = _linkability_sources(quasi_identifiers)
     linked = min(attacks, len(target), len(control))
-    if sources:
+    if sources and "linkability" in kinds:
         with _quiet_and_seeded(int(seeds[2])):
             evaluator = LinkabilityEvaluator(
                 ori=target, syn=published, aux_cols=sources, n_attacks=linked,
-                control=control, n_neighbors=1).evaluate(n_jobs=1)
+                control=control, n_neighbors=LINK_NEIGHBOURS).evaluate(n_jobs=1)
             found.append((f"linkability ({', '.join(sources[0])} | {', '.join(sources[1])})",
                           "linkability", None, linked, _risk(evaluator)))
-    for secret, known in inference_targets(columns, quasi_identifiers):
+    for secret, known in inference_targets(columns, quasi_identifiers) \
+            if "inference" in kinds else ():
         with _quiet_and_seeded(int(seeds[3])):
             evaluator = InferenceEvaluator(
                 ori=target, syn=published, aux_cols=known, secret=secret, regression=False,
@@ -143,16 +150,17 @@ def random_sample(train: pd.DataFrame, rows: int, seed: int) -> pd.DataFrame:
 
 
 def attack_release(train: pd.DataFrame, release: pd.DataFrame, control: pd.DataFrame,
-                   quasi_identifiers, attacks: int = ATTACKS, seed: int = 0) -> list[AttackResult]:
-    """Every attack on `release` (made from `train`, never from `control`), beside the same attack
-    on a random sample of `train` of the release's size. All three tables hold the same columns,
-    coded alike (text); `seed` fixes every draw."""
+                   quasi_identifiers, attacks: int = ATTACKS, seed: int = 0,
+                   kinds=KINDS) -> list[AttackResult]:
+    """Every attack (of `kinds`) on `release` (made from `train`, never from `control`), beside
+    the same attack on a random sample of `train` of the release's size. All three tables hold
+    the same columns, coded alike (text); `seed` fixes every draw."""
     columns = list(release.columns)
     train, control = train[columns].astype(str), control[columns].astype(str)
     release = release[columns].astype(str)
     sample = random_sample(train, len(release), seed)
-    on_release = _attacks_on(train, release, control, quasi_identifiers, attacks, seed)
-    on_sample = _attacks_on(train, sample, control, quasi_identifiers, attacks, seed)
+    on_release = _attacks_on(train, release, control, quasi_identifiers, attacks, seed, kinds)
+    on_sample = _attacks_on(train, sample, control, quasi_identifiers, attacks, seed, kinds)
     return [AttackResult(name, kind, n, risk, baseline[4], secret)
             for (name, kind, secret, n, risk), baseline in zip(on_release, on_sample)]
 
@@ -177,7 +185,8 @@ def sentence(result: AttackResult) -> str:
     elif result.kind == "linkability":
         does = ("links a person's record in one source (" + result.name.split("(", 1)[1]
                 .split(" | ")[0] + ") to the same person's record in another ("
-                + result.name.split(" | ")[1].rstrip(")") + ") through the release")
+                + result.name.split(" | ")[1].rstrip(")") + ") through the release (the same "
+                f"row among the {LINK_NEIGHBOURS} closest on both)")
     else:
         does = f"guesses a person's {result.secret} from the other values it knows"
     return (f"An attacker who {does} succeeds, beyond what any data about the population "
