@@ -141,12 +141,16 @@ def generate(figures, cases, k, seed, out, quasi_identifiers, reporting_length, 
               help="A codebook (YAML) describing your table: columns, values, missing codes, "
               "ranges and bins, quasi-identifiers, impossible combinations. Default: the CTDC "
               "formats' built-in codebooks. Draft one with `tipkit synth codebook`.")
+@click.option("--audit", is_flag=True,
+              help="Measure privacy evidence for the data card: attacks (singling out, "
+              "linkability, inference) on a release fitted to half of the records, the other "
+              "half as control; with --epsilon, also the one-run DP audit (slower).")
 @click.option("--force", is_flag=True, help="Replace an existing release folder.")
 @click.option("--licence", default=DEFAULT_LICENCE, show_default=True,
               type=click.Choice(list(LICENCES)),
               help="The licence datapackage.json and dataset.jsonld state (SPDX id).")
 def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilon, delta, years,
-        engine, fmt, no_legs, codebook_path, force, licence):
+        engine, fmt, no_legs, codebook_path, audit, force, licence):
     """Fit a safe synthetic release to case records.
 
     \b
@@ -155,6 +159,7 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
           --out releases/agency-dp
       tipkit synth fit --data referrals.csv --codebook codebook.yaml --k 11 \\
           --epsilon 1 --delta 1e-6 --seed 7 --out releases/nrm-dp
+      tipkit synth fit --data cases.csv --epsilon 1 --delta 1e-6 --audit --out releases/dp
     """
     from tipkit.synth.microdata.codebook import DEFAULT_YEARS, load_codebook
     from tipkit.synth.microdata.journeys import read_input
@@ -177,6 +182,16 @@ def fit(data, out, k, seed, columns, quasi_identifiers, reporting_length, epsilo
         click.echo(f"warning: {name}: {sum(values.values())} values outside its public list "
                    f"read as Other", err=True)
     fitted = fit_release(records, settings)
+    if audit:
+        from tipkit.synth.microdata.evidence import fit_evidence
+
+        if not sys.stderr.isatty():  # progress is for people watching
+            fitted.audit = fit_evidence(records, settings)
+        else:
+            stages = 3 if settings.private else 2
+            with Progress(stages, "Measuring privacy evidence", show_eta=False) as bar:
+                fitted.audit = fit_evidence(records, settings,
+                                            progress=lambda stage: bar.advance(1, stage))
     write_fit(fitted, records.table, out, fmt=fmt, force=force, real_legs=records.legs,
               inputs=inputs)
     from tipkit.synth.microdata.fit import missing_rules_warning
@@ -250,15 +265,18 @@ def codebook(data, out, columns, dictionary, force):
               "release.json names; without one, its codebook's or the standard five present).")
 @click.option("--sensitive", help="Column for l-diversity (default: isSexualExploit if released).")
 @click.option("--holdout", type=click.Path(path_type=Path),
-              help="Records not used for the release: the baseline of distance to closest record.")
+              help="Records not used for the release: the baseline of distance to closest record, "
+              "and the control of the attacks.")
+@click.option("--attacks", type=int, help="With --holdout: tries of each attack (singling "
+              "out, linkability, inference; default 2000; 0: no attacks).")
 @click.option("--no-sdmetrics", is_flag=True, help="Skip the SDMetrics reports (faster).")
 @click.option("--codebook", "codebook_path", type=click.Path(path_type=Path),
               help="The codebook to read the real records with (default: the one the release's "
               "release.json records, as its codebook.yaml ships it; give your own when the "
               "shipped copy was cut to released values).")
 @click.option("--force", is_flag=True, help="Replace an existing report (HTML and JSON).")
-def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sdmetrics,
-             codebook_path, force):
+def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, attacks,
+             no_sdmetrics, codebook_path, force):
     """Judge a release against the real records: fidelity, privacy, cost of protection.
 
     \b
@@ -270,11 +288,82 @@ def evaluate(real, release, out, k, quasi_identifiers, sensitive, holdout, no_sd
 
     if k is not None and k < 2:
         raise UserError(f"--k must be at least 2 (got {k})")
+    if attacks is not None and attacks < 0:
+        raise UserError(f"--attacks must be 0 or more (got {attacks})")
+    if attacks and holdout is None:
+        raise UserError("--attacks needs --holdout: real records the release never saw, "
+                        "the attacks' control")
     inputs = [p for p in (real, release, holdout, codebook_path) if p is not None]
     for path in evaluation_paths(out):  # before the work: a bad --out is a bad flag
         check_out(path, force=force, inputs=inputs, kind="file")
     result = evaluate_release(real, release, k=k, quasi_identifiers=_names(quasi_identifiers),
                               sensitive=sensitive, holdout=holdout, sdmetrics=not no_sdmetrics,
-                              codebook_path=codebook_path)
+                              codebook_path=codebook_path, attacks=attacks)
     html, data = write_evaluation(result, out, force=force, inputs=inputs)
     click.echo(f"wrote {html} and {data}")
+
+
+@synth.command()
+@click.option("--data", "data", required=True, type=click.Path(path_type=Path),
+              help="Case records, as `fit --data` reads them (journey legs are left out).")
+@click.option("--epsilon", type=float, help="The epsilon the release claims (required).")
+@click.option("--delta", type=float, help="The delta it claims (below 1/number of records).")
+@click.option("--k", default=11, show_default=True, help="As `fit --k`.")
+@click.option("--seed", default=0, show_default=True,
+              help="Seed of the fit and of the canaries and their coins.")
+@click.option("--columns", help="Comma-separated columns, as `fit --columns`.")
+@click.option("--quasi-identifiers", help="As `fit --quasi-identifiers`.")
+@click.option("--years", help="Public year range FIRST-LAST (default 2000-2030).")
+@click.option("--codebook", "codebook_path", type=click.Path(path_type=Path),
+              help="The codebook, as `fit --codebook`.")
+@click.option("--canaries", default=1000, show_default=True,
+              help="Made-up records, each added with probability 1/2 (more canaries can show "
+                   "a larger bound).")
+@click.option("--out", type=click.Path(path_type=Path),
+              help="Also write the audit as JSON to this file.")
+@click.option("--force", is_flag=True, help="Replace an existing --out file.")
+def audit(data, epsilon, delta, k, seed, columns, quasi_identifiers, years, codebook_path,
+          canaries, out, force):
+    """Audit the differential privacy of `fit --epsilon` on your records, in one run.
+
+    Adds made-up canary records, each with probability 1/2, fits once, and guesses which were
+    in, from the mechanism's own noisy tables (white box) and from the release (black box):
+    the number of right guesses proves, at 95% confidence, that epsilon is at least a bound
+    (Steinke, Nasr and Jagielski 2023). Both bounds must stay below the epsilon claimed.
+
+    \b
+    Example:
+      tipkit synth audit --data cases.csv --epsilon 1 --delta 1e-6 --out audit.json
+    """
+    import json
+
+    from tipkit.outputs import staged_files
+    from tipkit.synth.microdata.audit import run_audit
+    from tipkit.synth.microdata.codebook import DEFAULT_YEARS, load_codebook
+    from tipkit.synth.microdata.fit import FitSettings
+    from tipkit.synth.microdata.journeys import read_input
+
+    if epsilon is None:
+        raise UserError("--epsilon is required: the audit checks the epsilon a release claims")
+    if not 0 < epsilon < float("inf"):
+        raise UserError(f"--epsilon must be a number greater than 0 (got {epsilon})")
+    if canaries < 100:
+        raise UserError(f"--canaries must be at least 100 (got {canaries})")
+    inputs = [p for p in (data, codebook_path) if p is not None]
+    if out is not None:
+        check_out(out, force=force, inputs=inputs, kind="file")
+    settings = FitSettings(k=k, quasi_identifiers=_names(quasi_identifiers), epsilon=epsilon,
+                           delta=delta, years=_years(years), seed=seed)
+    codebook = load_codebook(codebook_path) if codebook_path else None
+    records = read_input(data, _names(columns), settings.years or (None if codebook
+                                                                    else DEFAULT_YEARS),
+                         legs=False, codebook=codebook)
+    found = run_audit(records, settings, canaries=canaries)
+    for line in found.record()["sentences"]:
+        click.echo(line)
+    click.echo(f"({found.canaries} canaries, {found.included} added; {found.seconds:.1f} s)")
+    if out is not None:
+        with staged_files(out, force=force, inputs=inputs) as (staged,):
+            staged.write_text(json.dumps(found.record(), indent=2, sort_keys=True) + "\n",
+                              encoding="utf-8")
+        click.echo(f"wrote {out}")

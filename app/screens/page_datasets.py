@@ -74,6 +74,7 @@ def _browse(found, config) -> None:
         st.warning(f"{name}: {problem}", icon=":material/warning:")
     st.markdown("#### Privacy, in plain words")
     st.success(releases.privacy_words(release), icon=":material/shield:")
+    _privacy_evidence(folder)
     st.markdown("#### Published figures against the values achieved")
     if release.figures is None and made.settings.figures is not None:
         st.info(f"The published-figures file this release was built from "
@@ -108,6 +109,20 @@ def _browse(found, config) -> None:
     with st.expander("Data card", expanded=False):
         card = releases.datacard_text(folder)
         st.markdown(card or "This release has no data card.")
+
+
+def _privacy_evidence(folder) -> None:
+    """The attacks and the DP audit that `fit --audit` measured, one plain sentence each."""
+    from tipkit.synth.microdata.evidence import evidence_sentences
+
+    sentences = evidence_sentences(folder)
+    if not sentences:
+        return
+    st.markdown("#### Attacks on this release, measured")
+    st.caption("Measured by `tipkit synth fit --audit` on a release fitted to half of the "
+               "records, with the other half as the control (see the data card).")
+    for sentence in sentences:
+        st.info(sentence, icon=":material/policy:")
 
 
 def _figures_view(table):

@@ -205,10 +205,11 @@ def _numbers_or_na(values: pd.Series, bounds, na: str) -> pd.Series:
 
 def evaluate_release(real_path, release_path, k: int | None = None, quasi_identifiers=None,
                      sensitive=None, holdout=None, sdmetrics: bool = True,
-                     codebook_path=None) -> dict:
+                     codebook_path=None, attacks: int | None = None) -> dict:
     """Every number of the evaluation report, for one release against the real records. `k`,
     `quasi_identifiers` and the codebook (`codebook_path`) default to what the release's
-    release.json records."""
+    release.json records. With a `holdout`, `attacks` tries of each attack (default
+    tipkit.synth.evaluate.attacks.ATTACKS; 0: none), the holdout as the control."""
     from tipkit.synth.release.guarantees import rare_combinations, smallest_class, unique_records
     from tipkit.synth.release.folder import read_release
     from tipkit.synth.release.schema import CASE_ID, DEFAULT_QUASI_IDENTIFIERS, MISSING, OTHER
@@ -269,6 +270,12 @@ def evaluate_release(real_path, release_path, k: int | None = None, quasi_identi
     shown = real_values(real_path, columns, codebook)
     privacy["unique_exact_matches"] = exact_match_figures(
         real if shown is None else shown, cases[columns], columns)
+    if held is not None and attacks != 0:
+        from tipkit.synth.evaluate.attacks import ATTACKS, attack_release, attacks_record
+
+        found = attack_release(real, synthetic, held, qi, attacks or ATTACKS)
+        privacy["attacks"] = attacks_record(found, f"the holdout records ({holdout})",
+                                            len(real), len(held))
     cost = {
         "release_rows": len(synthetic),
         "real_rows": len(real),
@@ -325,6 +332,7 @@ def plain_summary(result: dict) -> list[str]:
     if weakest[0]:
         lines.append(f"The pair of columns least well kept is {weakest[0]} "
                      f"({100 * weakest[1]:.1f}%).")
+    lines += [a["sentence"] for a in p.get("attacks", {}).get("attacks", [])]
     if result.get("codebook"):
         impossible = sum(p["impossible_combinations"].values())
         lines.append(f"Read with the codebook {result['codebook']['name']}: "

@@ -55,6 +55,30 @@ def _fmt(value) -> str:
     return str(value)
 
 
+def _attacks_section(attacks: dict | None) -> list[str]:
+    """The attacks (evaluate --holdout): each risk beside a random sample of the real records."""
+    if not attacks:
+        return []
+
+    def cell(risk):
+        return f"{100 * risk['risk']:.1f}% ({100 * risk['ci95'][0]:.1f}-{100 * risk['ci95'][1]:.1f}%)"
+
+    return [
+        "<h2>Attacks</h2>",
+        f"<p>Anonymeter's attacks on the release, with {escape(attacks['control'])} as the "
+        "control: a risk is the success on the real records beyond the success on the "
+        "control, as a share of what was left to gain, with its 95% interval; beside it the "
+        "same attack on a plain random sample of the real records of the release's size "
+        "(no protection).</p>",
+        _table([(a["attack"], a["attacks"], cell(a["release"]),
+                 cell(a["random_sample_of_real_records"])) for a in attacks["attacks"]],
+               ["attack", "tries", "risk on the release (95%)",
+                "random sample of real records (95%)"]),
+        "<ul>" + "".join(f"<li>{escape(a['sentence'])}</li>" for a in attacks["attacks"])
+        + "</ul>",
+    ]
+
+
 def render(result: dict) -> str:
     f, p, c = result["fidelity"], result["privacy"], result["cost_of_protection"]
     sections = [
@@ -101,6 +125,7 @@ def render(result: dict) -> str:
                p["l_diversity"]["smallest_l"]),
               ("classes with a single value of it", p["l_diversity"]["classes_with_one_value"])]
              if p["l_diversity"] else []), ["measure", "value"]),
+        *_attacks_section(p.get("attacks")),
         "<h2>Cost of protection</h2>",
         _table([
             ("release rows / real rows (record expansion)", c["record_expansion"]),

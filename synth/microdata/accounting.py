@@ -81,6 +81,9 @@ class Budget:
     delta: float
     rho: float = 0.0
     ledger: list[Spend] = field(default_factory=list)
+    # Test-only: the noise actually added, as a multiple of the noise accounted for. Below 1 it
+    # breaks the promise on purpose, to show that the audit (tipkit.synth.microdata.audit) bites.
+    _noise_scale: float = field(default=1.0, repr=False)
 
     def __post_init__(self):
         self.rho = cdp_rho(self.epsilon, self.delta)
@@ -106,7 +109,7 @@ class Budget:
         """Counts plus Gaussian noise calibrated to `rho`, recorded; refuses to overspend."""
         sigma = gaussian_sigma(rho) if rho > 0 else math.inf
         self._spend(Spend(name, rho, sigma, int(np.size(counts))))
-        return counts + rng.normal(0.0, sigma, size=np.shape(counts)), sigma
+        return counts + rng.normal(0.0, sigma * self._noise_scale, size=np.shape(counts)), sigma
 
     def select(self, name: str, qualities: np.ndarray, epsilon: float,
                rng: np.random.Generator, sensitivity: float = 1.0) -> int:

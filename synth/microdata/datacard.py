@@ -117,6 +117,10 @@ def datacard(fitted, made) -> str:
             "- This release is not differentially private: its tables are fitted to exact "
             "counts of the input.",
         ]
+    if fitted.audit is not None:  # fit --audit
+        from tipkit.synth.microdata.evidence import evidence_lines
+
+        lines += evidence_lines(fitted.audit)
     lines += [
         "",
         "## What this does not protect against",

@@ -101,6 +101,11 @@ class FittedRelease:
     # post-check against the records under DP): evidence only.
     exact_matches_measured: int | None = None
     input_uniques: int | None = None
+    # What the mechanism measured (the noisy tables, their domain and maps under DP), for the
+    # one-run audit (tipkit.synth.microdata.audit); never written.
+    mechanism: Candidates | None = field(default=None, repr=False)
+    # Measured evidence for the data card (`fit --audit`): attacks and the DP audit.
+    audit: dict | None = None
 
     @property
     def codebook_file(self) -> mf.InputFile | None:
@@ -300,8 +305,10 @@ class Candidates:
         self.support, self.weights = self.support[allowed], self.weights[allowed]
 
 
-def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
-    """The release of `records` under `settings`: pure computation, nothing written."""
+def fit_release(records: CaseRecords, settings: FitSettings,
+                _noise_scale: float = 1.0) -> FittedRelease:
+    """The release of `records` under `settings`: pure computation, nothing written.
+    `_noise_scale` is for the audit's tests only (accounting.Budget._noise_scale)."""
     codebook = _fit_codebook(records, settings)
     table = records.table
     columns = tuple(table.columns)
@@ -314,7 +321,8 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
     lists = listed_values(codebook, data.columns, journeys.SUMMARY_COLUMNS if with_legs else ())
     noise_rng, support_rng, order_rng, sdv_seed, value_rng = \
         np.random.SeedSequence(settings.seed).spawn(5)
-    budget = Budget(settings.epsilon, settings.delta) if settings.private else None
+    budget = (Budget(settings.epsilon, settings.delta, _noise_scale=_noise_scale)
+              if settings.private else None)
     if settings.private:
         refuse_swamping_noise(settings, len(table), len(data.columns))
         found = _private_candidates(data, lists, settings, codebook, budget, noise_rng,
@@ -349,7 +357,7 @@ def fit_release(records: CaseRecords, settings: FitSettings) -> FittedRelease:
         unique_rows_excluded=found.excluded, legs=legs,
         journeys=_journey_card(records, summary, varying, legs, decoded, found, settings)
         if with_legs else None,
-        codebook=codebook, codebook_text=shipped,
+        codebook=codebook, codebook_text=shipped, mechanism=found,
         input_values=records.values if drawn and not settings.private else None,
         values_redrawn=redrawn, values_unavoidable=found.unavoidable,
         exact_matches_measured=matches, input_uniques=uniques,
@@ -790,6 +798,10 @@ def write_fit(fitted: FittedRelease, real: pd.DataFrame, out: Path, fmt: str = "
         mf.write_manifest(staging, sealed)
 
     extra = {SHIPPED: fitted.codebook_text} if fitted.codebook is not None else None
+    if fitted.audit is not None:  # fit --audit: the measured evidence beside the data card
+        from tipkit.synth.microdata.evidence import EVIDENCE, evidence_text
+
+        extra = {**(extra or {}), EVIDENCE: evidence_text(fitted.audit)}
     return write_release(out, fitted.cases, fitted.legs, datacard(fitted, made), fmt=fmt,
                          force=force, extra_files=extra, verify=verify,
                          inputs=inputs)
