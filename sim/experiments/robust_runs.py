@@ -45,7 +45,10 @@ def across_worlds(paths, *, posterior, draws: int = robustness.DRAWS,
 
     loaded = _prepare(paths, out=out, force=force, seed=seed, replications=days, budget=days,
                       population_dir=population_dir, workers=workers, scheduler=scheduler,
-                      long_ok=long_ok, warn=warn)
+                      long_ok=long_ok)
+    robustness.check_keys(found, next(iter(loaded.scenarios.values())))   # before any warning
+    for message in loaded.warnings if warn is not None else ():
+        warn(message)
     return across_loaded(loaded, found, out, draws=draws, draw_replications=draw_replications,
                          seed=seed, force=force, workers=workers, scheduler=scheduler,
                          progress=progress, warn=warn, compare=compare, inputs=inputs)
@@ -87,14 +90,17 @@ def across_loaded(loaded, found: robustness.Posterior, out, *, draws: int = robu
 def _networks(paths, found, draws, draw_replications, seed, out, force, population_dir,
               workers, scheduler, progress, warn, long_ok, compare, inputs):
     from tipkit.sim.experiments.national_results import write_national
-    from tipkit.sim.experiments.national_runs import _prepare, point_warmup_checks
+    from tipkit.sim.experiments.national_runs import (_prepare, national_warnings,
+                                                      point_warmup_checks)
     from tipkit.sim.experiments.network import national_comparison
 
     options, population, _ = _prepare(
         paths, out=out, force=force, seed=seed, replications=draws * draw_replications,
         population_dir=population_dir, workers=workers, scheduler=scheduler, long_ok=long_ok,
-        warn=warn)
-    robustness.check_keys(found, next(iter(options.values())))
+        warn=None)
+    robustness.check_keys(found, next(iter(options.values())))   # before any warning
+    for message in national_warnings(options, population) if warn is not None else ():
+        warn(message)
     checked = point_warmup_checks(options, population, seed, warn, workers=workers,
                                   scheduler=scheduler)
     worlds = robustness.draw_worlds(found, draws, seed)

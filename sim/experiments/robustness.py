@@ -559,8 +559,15 @@ def option_scenario(space, base, option: int):
 
 
 def option_label(space, option: int) -> str:
-    """An option in words: its decided values ('capital-airport.specialist_officers 6, ...')."""
-    return ", ".join(f"{k} {_plain(v)}" for k, v in space.changes(option).items())
+    """An option in words: its decided values ('specialist_officers: capital-airport 6,
+    north-road 6', or 'officers 8, egates.gates 2')."""
+    changes = space.changes(option)
+    parts = [k.partition(".") for k in changes]
+    if len(changes) > 1 and len({rest for _, _, rest in parts}) == 1 and \
+            all(p.name for p in space.points):
+        return f"{parts[0][2]}: " + ", ".join(f"{point} {_plain(v)}" for (point, _, _), v
+                                              in zip(parts, changes.values()))
+    return ", ".join(f"{k} {_plain(v)}" for k, v in changes.items())
 
 
 def _plain(value):

@@ -81,9 +81,16 @@ def section_html(results: ResultFolder, figure: str = "") -> str:
 <code>{html.escape(str(robust['posterior']))}</code> ({robust['posterior_rows']} weighted draws
 of {html.escape(', '.join(robust['keys']))}); every option ran {robust['draw_replications']}
 day(s) in each world, on the same days as the other options (common random numbers).{kept_html}
-The tables and charts below average over these {days} simulated days: they are means over the
-calibrated worlds, and their 95% intervals say how precisely those means are known, not how much
-the worlds differ.</p>"""
+{_below(results, days)}</p>"""
+
+
+def _below(results: ResultFolder, days: int) -> str:
+    if results.kind == "optimise":
+        return ("The search below ran once, on the assumptions as the scenario writes them; its "
+                "finalists then ran in every world.")
+    return (f"The tables and charts below average over these {days} simulated days: they are "
+            "means over the calibrated worlds, and their 95% intervals say how precisely those "
+            "means are known, not how much the worlds differ.")
 
 
 def _range(row) -> str:
