@@ -173,12 +173,25 @@ def chosen(candidates: list[cal.Parameter], varies, scenario) -> list[cal.Parame
                 raise UserError(f"--vary {spec}: LO and HI must be numbers") from None
             if not low < high:
                 raise UserError(f"--vary {spec}: LO must be below HI")
+            _within(spec, known.keys[0], low, high)
             known = cal.Parameter(known.name, known.label, known.nominal, low, high, "--vary",
                                   known.keys)
         if known.name in (p.name for p in out):
             raise UserError(f"--vary {key} is given twice")
         out.append(known)
     return out
+
+
+def _within(spec: str, key: str, low: float, high: float) -> None:
+    """A prior range must stay within what the key can take (a share within 0-1)."""
+    inner = key if key == "victims_per_day" else (key.partition(".")[2] if _field(key) is None
+                                                  else key)
+    found = _field(inner)
+    if found is None:
+        return
+    lo, hi = found[1].get("lo", -math.inf), found[1].get("hi", math.inf)
+    if low < lo or high > hi:
+        raise UserError(f"--vary {spec}: {inner} can only take values from {lo:g} to {hi:g}")
 
 
 def _unmarked(key: str, scenario, spec: str, by_name) -> cal.Parameter:
