@@ -212,8 +212,9 @@ def test_calibrate_writes_the_posterior_robust_decisions_read_and_a_runnable_sce
     assert run.exit_code == 0, run.output
     again = CliRunner().invoke(main, args[:-1] + [str(tmp_path / "again")])
     assert again.exit_code == 0, again.output
-    assert (tmp_path / "again" / "posterior.csv").read_bytes() == \
-        (out / "posterior.csv").read_bytes()
+    for name in ("posterior.csv", "calibrated.yaml", "checks.csv", "identifiability.csv",
+                 "calibration.txt", "design.csv"):
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
 
 
 @pytest.mark.slow
