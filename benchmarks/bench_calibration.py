@@ -13,6 +13,7 @@ against the prior's, the time and the simulations used.
 from __future__ import annotations
 
 import argparse
+import resource
 import sys
 import time
 from pathlib import Path
@@ -59,7 +60,10 @@ def main(argv=None) -> int:
         width = float(np.median(check.width_ratio[:, j]))
         print(f"{p.name:40s} {check.coverage[j]:9.2f} {width:17.2f}  "
               f"{'yes' if width <= 0.5 else 'no'}")
-    print(f"time: {check.seconds / 60:.1f} min (wall clock); simulated replications: "
+    used = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = sum(u.ru_utime + u.ru_stime for u in used)
+    print(f"time: {check.seconds / 60:.1f} min wall clock, {cpu / 60:.1f} min of CPU (this "
+          f"process and its workers); simulated replications: "
           f"{check.simulated} ({check.design_points * args.replications} design, "
           f"{args.truths * args.days} for the truths' facts)")
     return 0

@@ -109,6 +109,21 @@ def test_a_national_fact_names_a_national_kpi_or_a_point():
                                     "facts"), national)
 
 
+@pytest.mark.parametrize("vary, problem", [
+    ("victims.share=0.002..0.001", "LO must be below HI"),
+    ("victims.share=0..5", "can only take values from 0 to 1"),
+    ("officers=1..3", "is not a number the scenario can take a prior over"),
+    ("desk.service_seconds.median", "give its prior range"),
+])
+def test_a_bad_vary_is_one_line_exit_2(tmp_path, vary, problem):
+    result = CliRunner().invoke(main, [
+        "sim", "calibrate", str(AIRPORT), "--observed",
+        str(ROOT / "scenarios" / "observed" / "airport-facts.yaml"), "--vary", vary,
+        "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2 and problem in result.output, result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_period_days_must_be_positive(tmp_path):
     with pytest.raises(UserError, match="period_days"):
         load_facts(_facts(tmp_path, "period_days: 0\nfacts:\n  - {kpi: referrals, total: 3}\n"))
@@ -197,8 +212,9 @@ def test_calibrate_writes_the_posterior_robust_decisions_read_and_a_runnable_sce
     assert run.exit_code == 0, run.output
     again = CliRunner().invoke(main, args[:-1] + [str(tmp_path / "again")])
     assert again.exit_code == 0, again.output
-    assert (tmp_path / "again" / "posterior.csv").read_bytes() == \
-        (out / "posterior.csv").read_bytes()
+    for name in ("posterior.csv", "calibrated.yaml", "checks.csv", "identifiability.csv",
+                 "calibration.txt", "design.csv"):
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
 
 
 @pytest.mark.slow

@@ -173,12 +173,25 @@ def chosen(candidates: list[cal.Parameter], varies, scenario) -> list[cal.Parame
                 raise UserError(f"--vary {spec}: LO and HI must be numbers") from None
             if not low < high:
                 raise UserError(f"--vary {spec}: LO must be below HI")
+            _within(spec, known.keys[0], low, high)
             known = cal.Parameter(known.name, known.label, known.nominal, low, high, "--vary",
                                   known.keys)
         if known.name in (p.name for p in out):
             raise UserError(f"--vary {key} is given twice")
         out.append(known)
     return out
+
+
+def _within(spec: str, key: str, low: float, high: float) -> None:
+    """A prior range must stay within what the key can take (a share within 0-1)."""
+    inner = key if key == "victims_per_day" else (key.partition(".")[2] if _field(key) is None
+                                                  else key)
+    found = _field(inner)
+    if found is None:
+        return
+    lo, hi = found[1].get("lo", -math.inf), found[1].get("hi", math.inf)
+    if low < lo or high > hi:
+        raise UserError(f"--vary {spec}: {inner} can only take values from {lo:g} to {hi:g}")
 
 
 def _unmarked(key: str, scenario, spec: str, by_name) -> cal.Parameter:
@@ -513,7 +526,8 @@ def write_calibration(folder: Path, c: Calibration, out: Path, meta: dict) -> No
     for j, kpi in enumerate(setup.facts.kpis):
         design[kpi] = np.nanmean(c.design.values[:, :, j], axis=1)
     design.to_csv(folder / "design.csv", index=False, float_format="%.8g")
-    (folder / "calibration.txt").write_text(text(c) + "\n", encoding="utf-8")
+    (folder / "calibration.txt").write_text(text(c, timed=False) + "\n",
+                                            encoding="utf-8")
     (folder / "run.json").write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n",
                                      encoding="utf-8")
 
@@ -606,12 +620,14 @@ def checks_chart(checks: pd.DataFrame):
                 "reproduced.", hline=1.0)
 
 
-def text(c: Calibration) -> str:
-    """What the terminal and calibration.txt say."""
+def text(c: Calibration, timed: bool = True) -> str:
+    """What the terminal and calibration.txt say (the file without the time it took: the same
+    seed gives the same bytes)."""
     setup = c.setup
+    took = f", {c.seconds / 60:.1f} min" if timed else ""
     lines = [f"Calibrated {len(setup.params)} assumptions of {setup.scenario.name} to "
              f"{len(setup.facts.facts)} facts ({setup.facts.name}, {setup.facts.period_days:g} "
-             f"days): {c.simulated} simulated replications, {c.seconds / 60:.1f} min.", "",
+             f"days): {c.simulated} simulated replications{took}.", "",
              "Facts against the calibrated model (90% intervals):"]
     for r in c.checks.to_dict("records"):
         flag = " [illustrative]" if r["illustrative"] else ""
