@@ -136,7 +136,11 @@ def main() -> None:
     parser.add_argument("--skip-exhaustive", action="store_true",
                         help="print today's method from the issue's figure instead of running it")
     parser.add_argument("--skip-single-point", action="store_true")
+    parser.add_argument("--skip-national", action="store_true")
     args = parser.parse_args()
+    if args.skip_national:
+        single_point_space(args.jobs)
+        return
     print(f"The README's national question (4 points, 4,523 options within the limits); "
           f"{os.cpu_count()} cores, --jobs {args.jobs}, load average "
           f"{os.getloadavg()[0]:.2f} (figures are wall times on a machine that may be shared)")
