@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -38,6 +39,7 @@ TODAY_SECONDS = 72          # the issue's measurement of today's method, 2 cores
 
 def national_question(method: str, jobs: int, out: Path) -> dict:
     """The README's question by one method: seconds in all, seconds to the first answer."""
+    cpu0 = _cpu()
     t0 = time.perf_counter()
     first: list[float] = []
     found, folder = optimise_scenario(
@@ -45,10 +47,11 @@ def national_question(method: str, jobs: int, out: Path) -> dict:
         force=True, workers=jobs, method=method,
         early=lambda answer, currency: first.append(time.perf_counter() - t0))
     wall = time.perf_counter() - t0
+    cpu = _cpu() - cpu0
     meta = json.loads((folder / "run.json").read_text())
     ranking = found.ranking.set_index("comparison")
     runner = ranking.loc["best - runner-up"] if "best - runner-up" in ranking.index else None
-    return {"wall": wall, "first": first[0] if first else None, "best": meta["best_changes"],
+    return {"wall": wall, "cpu": cpu, "first": first[0] if first else None, "best": meta["best_changes"],
             "point_simulations": meta["point_simulations"],
             "exhaustive_point_simulations": meta["exhaustive_point_simulations"],
             "replications": meta["replications"], "rate": float(
@@ -59,10 +62,20 @@ def national_question(method: str, jobs: int, out: Path) -> dict:
             "emulated": meta.get("emulated")}
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the pool's workers): unlike
+    wall time, hardly moved by other load on a shared machine."""
+    own, children = (resource.getrusage(w) for w in (resource.RUSAGE_SELF,
+                                                     resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def print_national(label: str, r: dict) -> None:
     short = {k.split(".")[0]: v for k, v in r["best"].items()}
-    print(f"  {label:<28} {r['wall']:6.1f} s"
+    print(f"  {label:<28} {r['wall']:6.1f} s wall"
           + (f"   first (emulated) answer at {r['first']:.1f} s" if r["first"] else ""))
+    print(f"      {r['cpu']:.1f} CPU seconds in all processes: {r['cpu'] / 2:.1f} s on 2 idle "
+          f"cores at best")
     print(f"      best {short}: {100 * r['rate']:.2f} per 100")
     if r["gap"]:
         d, low, high, n = r["gap"]

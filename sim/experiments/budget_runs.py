@@ -79,20 +79,26 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
     population = load_population(release)
     space, populations = decision_space(base, decisions, amount, population, seed,
                                         [c for c in limits if c.point == "total"])
-    # the least the search can do: every option within the budget screened once
-    screened = int(space.within.sum()) * first
-    scenarios = [p.scenario for p in base.points] if national else [base]
-    refuse_long([(s, screened) for s in scenarios], workers=workers, scheduler=scheduler,
-                long_ok=long_ok, fewer="narrower --decide ranges or fewer --first-replications")
-    where = {"workers": workers, "scheduler": scheduler}
     checks = [(p.scenario, REPLICATIONS) for p in base.points] if national else [
         (base, REPLICATIONS)]
     checks = [(s, n) for s, n in checks if needs_check(s)]
-    work = (planned_work(space, first=first) if method == "emulator" else
-            [(p.scenarios[0], int(len(np.unique(space.choice[space.within][:, i]))) * first)
-             for i, p in enumerate(space.points)])
+    if method == "emulator":
+        work = planned_work(space, first=first)
+        refuse_long(work + checks, workers=workers, scheduler=scheduler, long_ok=long_ok,
+                    fewer="narrower --decide ranges or fewer --first-replications")
+    else:
+        # the least the search can do: every option within the budget screened once
+        screened = int(space.within.sum()) * first
+        scenarios = [p.scenario for p in base.points] if national else [base]
+        refuse_long([(s, screened) for s in scenarios], workers=workers, scheduler=scheduler,
+                    long_ok=long_ok,
+                    fewer="narrower --decide ranges or fewer --first-replications")
+        work = [(p.scenarios[0], int(len(np.unique(space.choice[space.within][:, i]))) * first)
+                for i, p in enumerate(space.points)]
+    where = {"workers": workers, "scheduler": scheduler}
     if plan is not None:
-        plan(sum(n for _, n in work + checks), seconds(work + checks, workers))
+        # the bar counts the search's replications; the warm-up check's take time too
+        plan(sum(n for _, n in work), seconds(work + checks, workers))
     kept: dict = {}
 
     def warmup_checks():
