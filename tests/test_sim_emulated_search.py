@@ -95,3 +95,14 @@ def test_a_national_search_by_emulator_answers_early_and_marks_what_is_emulated(
     assert len(emulated) == meta["options_within"]
     assert emulated.emulated_ci_low.le(emulated.identification_rate_emulated).all()
     assert meta["point_simulations"] <= meta["exhaustive_point_simulations"]
+
+
+def test_the_progress_bar_takes_an_estimate_and_grows_past_it():
+    from tipkit.progress import Progress
+
+    with Progress(None, "work", delay=0) as bar:
+        bar.expect(10)
+        bar.advance(4)
+        assert bar._bar.length == 10                # the estimate: a bar with time left
+        bar.advance(9)
+        assert bar._bar.length >= 14                # more work than estimated: it grows
