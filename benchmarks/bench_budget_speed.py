@@ -51,7 +51,8 @@ def national_question(method: str, jobs: int, out: Path) -> dict:
     meta = json.loads((folder / "run.json").read_text())
     ranking = found.ranking.set_index("comparison")
     runner = ranking.loc["best - runner-up"] if "best - runner-up" in ranking.index else None
-    return {"wall": wall, "cpu": cpu, "first": first[0] if first else None, "best": meta["best_changes"],
+    return {"wall": wall, "cpu": cpu, "first": first[0] if first else None,
+            "best": meta["best_changes"],
             "point_simulations": meta["point_simulations"],
             "exhaustive_point_simulations": meta["exhaustive_point_simulations"],
             "replications": meta["replications"], "rate": float(

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from tipkit.cli import main
 from tipkit.sim.experiments.decisions import decision_space, parse_constraint, parse_decision
 from tipkit.sim.experiments.emulated_search import best_combinations, emulated_optimise
-from tipkit.sim.experiments.optimise import OBJECTIVE, meets_constraints, optimise
+from tipkit.sim.experiments.optimise import OBJECTIVE, meets_constraints
 from tipkit.sim.model.costs import border_cost_per_year
 
 from test_sim_national import write_network
