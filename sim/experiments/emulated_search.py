@@ -129,8 +129,11 @@ def fit_points(sims: Simulations, kpis: list[str], simulated: list[set], n: int,
         done = sorted(simulated[i])
         series = {k: sims.point_series(i, np.array(done), k, n) for k in kpis}
         means = np.column_stack([np.nanmean(series[k], axis=1) for k in kpis])
-        noise = np.column_stack([np.nanvar(series[k], axis=1, ddof=1) / n for k in kpis])
-        noise = np.where(np.isfinite(noise), noise, 0.0)
+        if n > 1:
+            noise = np.column_stack([np.nanvar(series[k], axis=1, ddof=1) / n for k in kpis])
+            noise = np.where(np.isfinite(noise), noise, 0.0)
+        else:     # one replication: the GP's white-noise term alone learns the noise
+            noise = np.zeros_like(means)
         if len(done) < 2 or x_all.shape[1] == 0:
             mean = np.tile(means[0], (len(p.scenarios), 1))
             sd = np.tile(np.sqrt(noise[0]), (len(p.scenarios), 1))
@@ -279,6 +282,14 @@ def emulate(sims: Simulations, constraints: list[Constraint], seed: int, *, earl
     n = design_replications
     simulated = [set() for _ in space.points]
     todo = first_design(space, design_size, seed)
+    if early is not None:
+        # a first answer from one replication of each design setting (its first replication
+        # is the design's own): early, rough, marked emulated with its interval
+        _simulate_settings(sims, todo, 1)
+        with threadpool_limits(limits=1):
+            models = fit_points(sims, kpis, [set(t) for t in todo], 1, seed)
+        early(_emulated_answer(space, models, limits, totals, finalists, 0,
+                               [set(t) for t in todo], 1))
     rounds = 0
     while True:
         _simulate_settings(sims, todo, n)
@@ -291,8 +302,6 @@ def emulate(sims: Simulations, constraints: list[Constraint], seed: int, *, earl
             models = fit_points(sims, kpis, simulated, n, seed)
         answer = _emulated_answer(space, models, limits, totals, finalists, rounds,
                                   simulated, n)
-        if rounds == 1 and early is not None:
-            early(answer)
         picks = [space.choice[o] for o in answer.finalists]
         todo = [sorted({int(c[i]) for c in picks} - simulated[i])
                 for i in range(len(space.points))]
