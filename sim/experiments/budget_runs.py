@@ -121,11 +121,16 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
     else:
         sims = Simulations(space, populations or population, seed,
                            {**where, "progress": progress})
-        emulated = emulate(sims, limits, seed, early=None if early is None else (
-            lambda answer: early(answer, currency(base))))
-        # the warm-up check runs today's points: its replications are today's first ones
-        checked = warmup_checks()
-        reuse(sims, kept)
+        checked: dict = {}
+
+        def check_then_reuse():
+            # the warm-up check runs today's points: its replications are today's first ones
+            checked.update(warmup_checks())
+            reuse(sims, kept)
+
+        emulated = emulate(sims, limits, seed, early=lambda answer: (
+            early(answer, currency(base)) if early is not None else None),
+            then=check_then_reuse)
         found = confirm(base, sims, emulated, limits, first=first, most=most,
                         indifference=indifference, precision=precision)
     with outputs.staged_folder(out, force=force, inputs=[path, *files]) as staging:

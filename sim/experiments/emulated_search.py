@@ -269,12 +269,15 @@ def emulated_optimise(base, space: Space, population, seed: int,
 
 
 def emulate(sims: Simulations, constraints: list[Constraint], seed: int, *, early=None,
-            design_size: int | None = None, design_replications: int = DESIGN_REPLICATIONS,
+            then=None, design_size: int | None = None,
+            design_replications: int = DESIGN_REPLICATIONS,
             finalists: int = FINALISTS) -> Emulated:
     """Sequential design: simulate a space-filling set of each point's settings, learn the
     points' KPIs, solve the national best (and the runners-up, and the best of the optimistic
     bounds) exactly, simulate the settings those options use that were not yet simulated, and
-    again, until the finalists' settings are all simulated (or MOST_ROUNDS)."""
+    again, until the finalists' settings are all simulated (or MOST_ROUNDS). `early` gets the
+    first answer (one replication of each design setting); `then` is called after it, before
+    the rest of the design (e.g. the warm-up check, whose replications the design reuses)."""
     space = sims.space
     totals = total_amounts(space, [c for c in constraints if c.point == "total"])
     limits = [c for c in constraints if c.point != "total"]
@@ -290,6 +293,8 @@ def emulate(sims: Simulations, constraints: list[Constraint], seed: int, *, earl
             models = fit_points(sims, kpis, [set(t) for t in todo], 1, seed)
         early(_emulated_answer(space, models, limits, totals, finalists, 0,
                                [set(t) for t in todo], 1))
+    if then is not None:
+        then()
     rounds = 0
     while True:
         _simulate_settings(sims, todo, n)
