@@ -29,6 +29,7 @@ from tipkit.sim.experiments.replications import Job, execute
 
 Z = 1.96                  # two-sided 95%: the emulated intervals; and the optimistic bound
 DESIGN_REPLICATIONS = 3   # replications of each design setting (common random numbers)
+EARLY_REPLICATIONS = 2    # of each design setting, for the first (emulated) answer
 FINALISTS = 6             # options the emulator hands to the confirmation (plus its optimist)
 MOST_ROUNDS = 4           # rounds of sequential design before the confirmation
 
@@ -129,11 +130,12 @@ def fit_points(sims: Simulations, kpis: list[str], simulated: list[set], n: int,
         done = sorted(simulated[i])
         series = {k: sims.point_series(i, np.array(done), k, n) for k in kpis}
         means = np.column_stack([np.nanmean(series[k], axis=1) for k in kpis])
-        if n > 1:
-            noise = np.column_stack([np.nanvar(series[k], axis=1, ddof=1) / n for k in kpis])
-            noise = np.where(np.isfinite(noise), noise, 0.0)
-        else:     # one replication: the GP's white-noise term alone learns the noise
-            noise = np.zeros_like(means)
+        # each setting's noise: the variance of a mean of n replications, pooled over the
+        # point's settings (on common random numbers their spreads are alike, and a few
+        # replications estimate one setting's badly)
+        variance = np.column_stack([np.nanvar(series[k], axis=1, ddof=1) for k in kpis])
+        pooled = np.nanmean(np.where(np.isfinite(variance), variance, np.nan), axis=0)
+        noise = np.tile(np.where(np.isfinite(pooled), pooled, 0.0) / n, (len(done), 1))
         if len(done) < 2 or x_all.shape[1] == 0:
             mean = np.tile(means[0], (len(p.scenarios), 1))
             sd = np.tile(np.sqrt(noise[0]), (len(p.scenarios), 1))
@@ -155,7 +157,9 @@ def fit_points(sims: Simulations, kpis: list[str], simulated: list[set], n: int,
             emulator = Emulator.fit(box, x_all[done][ok], means[ok, j], [kpi],
                                     noise=noise[ok, j:j + 1], seed=seed)
             m, s = emulator.predict(x_all)
-            mean[:, j], sd[:, j] = m[:, 0], s[:, 0]
+            # on common random numbers a point's settings share their replications' luck: the
+            # GP cannot average that shift away, so it stays in the sd
+            mean[:, j], sd[:, j] = m[:, 0], np.sqrt(s[:, 0] ** 2 + noise[0, j])
         models.append(PointModel(kpis, mean, sd))
     return models
 
@@ -286,13 +290,13 @@ def emulate(sims: Simulations, constraints: list[Constraint], seed: int, *, earl
     simulated = [set() for _ in space.points]
     todo = first_design(space, design_size, seed)
     if early is not None:
-        # a first answer from one replication of each design setting (its first replication
-        # is the design's own): early, rough, marked emulated with its interval
-        _simulate_settings(sims, todo, 1)
+        # a first answer from two replications of each design setting (the design's own
+        # first two): early, rough, marked emulated with its interval
+        _simulate_settings(sims, todo, EARLY_REPLICATIONS)
         with threadpool_limits(limits=1):
-            models = fit_points(sims, kpis, [set(t) for t in todo], 1, seed)
+            models = fit_points(sims, kpis, [set(t) for t in todo], EARLY_REPLICATIONS, seed)
         early(_emulated_answer(space, models, limits, totals, finalists, 0,
-                               [set(t) for t in todo], 1))
+                               [set(t) for t in todo], EARLY_REPLICATIONS))
     if then is not None:
         then()
     rounds = 0
