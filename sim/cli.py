@@ -364,12 +364,16 @@ def optimise(scenario, money, decide, constraints, seed, out, first, most, preci
              indifference, method, population_dir, jobs, scheduler, force, long_ok):
     """Find the option within a budget that identifies the most victims, by simulation.
 
-    Every option within the budget (and the totals' limits) runs on common random numbers;
-    options clearly worse than a clearly feasible one are dropped after a few replications and
-    the contenders get more (ranking and selection), until the ranking is settled and the
-    best's identification is within --precision. Prints and writes the best option, the front
-    of identification against cost, and how sure the ranking is (best minus runner-up, paired
-    95% CI): options.csv, front.csv, ranking.csv, chosen.csv, best.yaml.
+    By default (--method emulator) each point's KPIs are learned from a few simulated
+    settings, the best combination is solved exactly, and a first answer, marked EMULATED,
+    is printed early; the finalists are then confirmed by simulation. The confirmation (and
+    --method exhaustive, over every option within the budget) runs options on common random
+    numbers; options clearly worse than a clearly feasible one are dropped after a few
+    replications and the contenders get more (ranking and selection), until the ranking is
+    settled and the best's identification is within --precision. Prints and writes the best
+    option, the front of identification against cost, and how sure the ranking is (best minus
+    runner-up, paired 95% CI): options.csv, front.csv, ranking.csv, chosen.csv, best.yaml, all
+    simulated; emulated.csv holds every option's emulated figures.
 
     \b
     Example:
