@@ -91,6 +91,10 @@ def _costs_text(folder: Path) -> str:
     return costs_text(pd.read_csv(folder / "cost_effectiveness.csv"))
 
 
+def _about(seconds: float) -> str:
+    return f"{max(seconds, 1):.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 def _count(replications: str, scenarios: int, budget: int) -> int | None:
     return None if replications.strip().lower() == "auto" else scenarios * max(int(
         replications) if replications.strip().isdigit() else 0, 0)
@@ -413,6 +417,11 @@ def report(results, out, force):
 @click.option("--indifference", type=click.FloatRange(0, 1), default=0.005, show_default=True,
               help="Differences in identification rate smaller than this do not matter "
                    "(0.005: half a victim in 100).")
+@click.option("--method", type=click.Choice(["emulator", "exhaustive"]), default="emulator",
+              show_default=True,
+              help="emulator: learn each point's KPIs from a few simulated settings, solve the "
+                   "best exactly, confirm the finalists by simulation (fast; a first, emulated "
+                   "answer early). exhaustive: ranking and selection over every option.")
 @_POPULATION
 @_JOBS
 @_SCHEDULER
@@ -425,16 +434,20 @@ def report(results, out, force):
               help="With --posterior: the best options found that are carried across the "
                    "calibrated worlds.")
 def optimise(scenario, money, decide, constraints, seed, out, first, most, precision,
-             indifference, population_dir, jobs, scheduler, force, long_ok, posterior, draws,
-             draw_replications, finalists):
+             indifference, method, population_dir, jobs, scheduler, force, long_ok, posterior,
+             draws, draw_replications, finalists):
     """Find the option within a budget that identifies the most victims, by simulation.
 
-    Every option within the budget (and the totals' limits) runs on common random numbers;
-    options clearly worse than a clearly feasible one are dropped after a few replications and
-    the contenders get more (ranking and selection), until the ranking is settled and the
-    best's identification is within --precision. Prints and writes the best option, the front
-    of identification against cost, and how sure the ranking is (best minus runner-up, paired
-    95% CI): options.csv, front.csv, ranking.csv, chosen.csv, best.yaml.
+    By default (--method emulator) each point's KPIs are learned from a few simulated
+    settings, the best combination is solved exactly, and a first answer, marked EMULATED,
+    is printed early; the finalists are then confirmed by simulation. The confirmation (and
+    --method exhaustive, over every option within the budget) runs options on common random
+    numbers; options clearly worse than a clearly feasible one are dropped after a few
+    replications and the contenders get more (ranking and selection), until the ranking is
+    settled and the best's identification is within --precision. Prints and writes the best
+    option, the front of identification against cost, and how sure the ranking is (best minus
+    runner-up, paired 95% CI): options.csv, front.csv, ranking.csv, chosen.csv, best.yaml, all
+    simulated; emulated.csv holds every option's emulated figures.
 
     \b
     Example:
@@ -447,15 +460,30 @@ def optimise(scenario, money, decide, constraints, seed, out, first, most, preci
           --out runs/next-20
     """
     from tipkit.sim.experiments.budget_runs import optimise_scenario
-    from tipkit.sim.report.budget_page import answer_text
+    from tipkit.sim.report.budget_page import answer_text, emulated_text
 
-    with Progress(None, "Screening options (replications run)") as bar:
+    bar = Progress(None, "Simulating (point replications)")
+    cores = jobs or os.cpu_count() or 1
+
+    def plan(replications, seconds):
+        where = "on the Dask cluster" if scheduler else f"on {cores} core{'s' * (cores > 1)}"
+        click.echo(f"Expected: about {replications:,} point replications, about "
+                   f"{_about(seconds)} {where}"
+                   + (" at least (exhaustive search)" if method == "exhaustive" else "")
+                   + ".", err=True)
+        bar.expect(replications)
+
+    def early(answer, currency):
+        click.echo("\n" + emulated_text(answer, currency) + "\n", err=True)
+
+    with bar:
         found, folder = optimise_scenario(
             scenario, budget=money, decide=decide, constraints=constraints, seed=seed,
             out=out, force=force, population_dir=population_dir, first=first, most=most,
             precision=precision, indifference=indifference, workers=jobs, scheduler=scheduler,
-            progress=bar.advance, warn=_warn, long_ok=long_ok, posterior=posterior,
-            draws=draws, draw_replications=draw_replications, finalists=finalists)
+            progress=bar.advance, warn=_warn, long_ok=long_ok, method=method,
+            early=early, plan=plan, posterior=posterior, draws=draws,
+            draw_replications=draw_replications, finalists=finalists)
     click.echo(_robustness_text(folder))
     click.echo("\n" + answer_text(folder))
     click.echo(f"\nWrote {folder}{os.sep}options.csv, front.csv, ranking.csv and best.yaml")

@@ -40,6 +40,13 @@ class Progress:
                 self._grow()
                 self._bar.update(n, self.item)
 
+    def expect(self, total: int) -> None:
+        """The work now expected in all (an estimate: the bar grows if more comes)."""
+        with self._lock:
+            self.total = total
+            if self._bar is not None:
+                self._bar.length = max(total, self.done + 1)
+
     def _show(self) -> None:
         with self._lock:
             if self._bar is None:
@@ -55,7 +62,8 @@ class Progress:
         self._bar.update(self.done, self.item)
 
     def _grow(self) -> None:
-        if self.total is None:
+        # unknown, or more than estimated: the bar grows with the work
+        if self.total is None or self.done >= self.total:
             self._bar.length = max(self._bar.length, self.done + 1)
 
     def __exit__(self, *failure) -> None:

@@ -17,9 +17,12 @@ from tipkit.sim.experiments.national_results import national_mapping
 from tipkit.sim.experiments.decisions import (cost_today, currency, decision_space,
                                               parse_budget, parse_constraint, parse_decision)
 from tipkit.sim.experiments.national_runs import point_warmup_checks
-from tipkit.sim.experiments.optimise import Optimum, check_search, optimise
-from tipkit.sim.experiments.preflight import check_seed, population_release, refuse_long
-from tipkit.sim.experiments.warmup import check_warmups, reported
+from tipkit.sim.experiments.emulated_search import (Emulated, confirm, emulate, planned_work,
+                                                    reuse)
+from tipkit.sim.experiments.optimise import Optimum, Simulations, check_search, optimise
+from tipkit.sim.experiments.preflight import (check_seed, population_release, refuse_long,
+                                              seconds)
+from tipkit.sim.experiments.warmup import REPLICATIONS, check_warmups, needs_check, reported
 from tipkit.sim.model.fields import changed_keys, get_dotted
 from tipkit.sim.model.national import NationalScenario, is_national_file, load_national
 from tipkit.sim.model.population import load_population
@@ -27,6 +30,16 @@ from tipkit.sim.model.scenario import Scenario
 from tipkit.sim.model.scenario_files import load_scenario, scenario_source
 
 KIND = "optimise"
+METHODS = ("emulator", "exhaustive")
+SEARCHES = {
+    "exhaustive": "ranking and selection over every option within the budget (screen and "
+                  "double, common random numbers)",
+    "emulator": "emulator-led: Gaussian-process emulators of each point's KPIs from a "
+                "space-filling design and sequential design, the national best solved exactly "
+                "as an integer program, the finalists confirmed by ranking and selection on "
+                "common random numbers"}
+FIGURES = ("options.csv, front.csv, ranking.csv and chosen.csv are simulated; emulated.csv "
+           "(every option within the budget) is emulated")
 
 
 def load_base(path) -> Scenario | NationalScenario:
@@ -38,14 +51,21 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
                       most: int = 320, precision: float = 0.05, indifference: float = 0.005,
                       workers=None, scheduler=None, progress=None, warn=None,
                       long_ok: bool = False, posterior=None, draws: int = 50,
-                      draw_replications: int = 2, finalists: int = 5
+                      draw_replications: int = 2, finalists: int = 5,
+                      method: str = "emulator", early=None, plan=None
                       ) -> tuple[Optimum, Path]:
     """`tipkit sim optimise`: the best option within the budget, the front, how sure. Every
     bad input is refused before any work (the seed, the settings of the search, the scenario,
     the decisions, constraints and budget, the --out, a search longer than a day); the warm-up
-    is checked on the scenario as searched from (today), as `run` checks it. `posterior`: the
-    finalists are then simulated in `draws` calibrated worlds (sim.experiments.robustness):
-    each one's probability of being best and expected regret, and the least-regret option."""
+    is checked on the scenario as searched from (today), as `run` checks it. `method`:
+    "emulator" (emulator-led, the default) or "exhaustive" (ranking and selection over every
+    option). `plan` is called before the work with (point replications, seconds) expected;
+    `early` with the emulator's first answer (an Emulated), before its confirmation.
+    `posterior`: the finalists are then simulated in `draws` calibrated worlds
+    (sim.experiments.robustness): each one's probability of being best and expected regret,
+    and the least-regret option."""
+    if method not in METHODS:
+        raise UserError(f"--method must be one of {', '.join(METHODS)} (got {method})")
     path = Path(path)
     out = Path(out or Path("runs") / f"{path.stem}-optimise")
     check_seed(seed)
@@ -67,18 +87,60 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
     population = load_population(release)
     space, populations = decision_space(base, decisions, amount, population, seed,
                                         [c for c in limits if c.point == "total"])
-    # the least the search can do: every option within the budget screened once
-    screened = int(space.within.sum()) * first
-    scenarios = [p.scenario for p in base.points] if national else [base]
-    refuse_long([(s, screened) for s in scenarios], workers=workers, scheduler=scheduler,
-                long_ok=long_ok, fewer="narrower --decide ranges or fewer --first-replications")
+    checks = [(p.scenario, REPLICATIONS) for p in base.points] if national else [
+        (base, REPLICATIONS)]
+    checks = [(s, n) for s, n in checks if needs_check(s)]
+    if method == "emulator":
+        work = planned_work(space, first=first)
+        refuse_long(work + checks, workers=workers, scheduler=scheduler, long_ok=long_ok,
+                    fewer="narrower --decide ranges or fewer --first-replications")
+    else:
+        # the least the search can do: every option within the budget screened once
+        screened = int(space.within.sum()) * first
+        scenarios = [p.scenario for p in base.points] if national else [base]
+        refuse_long([(s, screened) for s in scenarios], workers=workers, scheduler=scheduler,
+                    long_ok=long_ok,
+                    fewer="narrower --decide ranges or fewer --first-replications")
+        work = [(p.scenarios[0], int(len(np.unique(space.choice[space.within][:, i]))) * first)
+                for i, p in enumerate(space.points)]
     where = {"workers": workers, "scheduler": scheduler}
-    checked = (point_warmup_checks({base.name: base}, population, seed, warn, **where)
-               if national else
-               reported(check_warmups({base.name: base}, population, seed, **where), warn))
-    found = optimise(base, space, populations or population, seed, limits, first=first,
-                     most=most, indifference=indifference, precision=precision,
-                     workers=workers, scheduler=scheduler, progress=progress)
+    if plan is not None:
+        # the bar counts the search's replications; the warm-up check's take time too
+        plan(sum(n for _, n in work), seconds(work + checks, workers))
+    kept: dict = {}
+
+    def warmup_checks():
+        if national:
+            return point_warmup_checks({base.name: base}, population, seed, warn, kept=kept,
+                                       **where)
+        own: dict = {}
+        checked = reported(check_warmups({base.name: base}, population, seed, kept=own,
+                                         **where), warn)
+        for name, rows in own.items():
+            kept[(base, None, None)] = rows
+        return checked
+
+    emulated = None
+    if method == "exhaustive":
+        checked = warmup_checks()
+        found = optimise(base, space, populations or population, seed, limits, first=first,
+                         most=most, indifference=indifference, precision=precision,
+                         workers=workers, scheduler=scheduler, progress=progress)
+    else:
+        sims = Simulations(space, populations or population, seed,
+                           {**where, "progress": progress})
+        checked: dict = {}
+
+        def check_then_reuse():
+            # the warm-up check runs today's points: its replications are today's first ones
+            checked.update(warmup_checks())
+            reuse(sims, kept)
+
+        emulated = emulate(sims, limits, seed, early=lambda answer: (
+            early(answer, currency(base)) if early is not None else None),
+            then=check_then_reuse)
+        found = confirm(base, sims, emulated, limits, first=first, most=most,
+                        indifference=indifference, precision=precision)
     robust, robust_meta = None, {}
     if calibrated is not None:
         robust = robustness.across_finalists(
@@ -94,18 +156,29 @@ def optimise_scenario(path, *, budget: str, decide, constraints=(), seed: int = 
                        "constraints": [c.label for c in limits],
                        "first_replications": first, "max_replications": most,
                        "precision": precision, "indifference": indifference,
-                       **results.provenance(population, seed), **checked, **robust_meta},
-                      written_as=out)
+                       "method": method, **results.provenance(population, seed), **checked,
+                       **robust_meta},
+                      written_as=out, emulated=emulated)
         if robust is not None:
             robustness.write_robustness(Path(staging), robust, calibrated)
     return found, out
 
 
 def write_optimum(folder, path: Path, base, found: Optimum, meta: dict,
-                  written_as: Path | None = None) -> Path:
+                  written_as: Path | None = None, emulated: Emulated | None = None) -> Path:
     """The optimise folder, fresh (tipkit.outputs.staged_folder stages it); best.yaml's
-    `based_on` is relative to `written_as`, where the folder will be read (default: here)."""
+    `based_on` is relative to `written_as`, where the folder will be read (default: here).
+    With the emulator's answer (`emulated`), emulated.csv: every option's emulated figures."""
     folder = results.fresh_folder(folder)
+    method = meta.get("method", "exhaustive")
+    if emulated is not None:
+        outputs.write_csv(folder / "emulated.csv", emulated.table)
+        meta = {**meta, "figures": FIGURES, "emulated": {
+            "best": emulated.best, "best_changes": _changes(found.space, emulated.best),
+            "identification_rate": emulated.rate, "ci_low": emulated.low,
+            "ci_high": emulated.high, "finalists": [int(o) for o in emulated.finalists],
+            "rounds": emulated.rounds, "design_settings": emulated.design_settings,
+            "design_replications": emulated.design_replications}}
     outputs.write_csv(folder / "options.csv", found.options)
     outputs.write_csv(folder / "front.csv", found.front)
     outputs.write_csv(folder / "ranking.csv", found.ranking)
@@ -137,9 +210,7 @@ def write_optimum(folder, path: Path, base, found: Optimum, meta: dict,
         "exhaustive_replications": found.exhaustive_replications,
         "point_simulations": found.point_simulations,
         "exhaustive_point_simulations": found.exhaustive_point_simulations,
-        "stop": found.stop, "search": "ranking and selection over every option within the "
-                                      "budget (screen and double, common random numbers)",
-        **meta})
+        "stop": found.stop, "search": SEARCHES[method], **meta})
     return folder
 
 

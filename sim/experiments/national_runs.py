@@ -117,10 +117,12 @@ def _run(options, population, seed, count, warn, workers, scheduler, progress, o
 
 
 def point_warmup_checks(options: dict[str, NationalScenario], population: VictimPopulation,
-                        seed: int, warn=None, **where) -> dict:
+                        seed: int, warn=None, kept: dict | None = None, **where) -> dict:
     """The warm-up check (sim.experiments.warmup) of every point that needs one, on its own
     legs and seed as it runs in the network, named "option, point"; a point set up alike in
-    several options is checked once. Warnings through `warn`; the checks for run.json."""
+    several options is checked once. Warnings through `warn`; the checks for run.json.
+    `kept`, if given, receives the checks' KPIs by point configuration (scenario, legs, seed)
+    and replication."""
     scenarios, own, legs, seen = {}, {}, {}, set()
     for name, national in options.items():
         dealt = deal_legs(national, population, seed)
@@ -132,7 +134,11 @@ def point_warmup_checks(options: dict[str, NationalScenario], population: Victim
             label = f"{name}, {point.name}"
             scenarios[label] = point.scenario
             own[label] = (point.legs, point.seed)
-    return reported(check_warmups(scenarios, legs, seed, own=own, **where), warn)
+    by_label = None if kept is None else {}
+    checks = check_warmups(scenarios, legs, seed, own=own, kept=by_label, **where)
+    for label, rows in (by_label or {}).items():
+        kept[(scenarios[label], *own[label])] = rows
+    return reported(checks, warn)
 
 
 def _whole(replications) -> int:

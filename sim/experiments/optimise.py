@@ -51,6 +51,9 @@ class Simulations:
     where: dict
     results: dict = field(default_factory=dict)    # (point, setting) -> {replication: kpis}
     simulated: int = 0
+    # a point's own constraint is judged on every replication its setting has (topped up
+    # alone, see `optimise(top_up=...)`), not only the options' common 0..n-1
+    own_replications: bool = False
 
     def ensure(self, options: np.ndarray, n: int) -> None:
         """Replications 0..n-1 of every setting these options use."""
@@ -69,11 +72,36 @@ class Simulations:
             self.results[key].update(rows)
             self.simulated += len(rows)
 
-    def point_series(self, i: int, settings: np.ndarray, kpi: str, n: int) -> np.ndarray:
-        """(len(settings), n): a KPI of point i's settings over replications 0..n-1."""
-        table = {s: np.array([self.results[(i, s)][r][kpi] for r in range(n)], dtype=float)
-                 for s in np.unique(settings).tolist()}
+    def point_series(self, i: int, settings: np.ndarray, kpi: str, n: int,
+                     own: bool = False) -> np.ndarray:
+        """(len(settings), n): a KPI of point i's settings over replications 0..n-1; `own`:
+        over all the replications 0..m-1 (m >= n) each setting has, padded with NaN."""
+        counts = {s: max(n, self.held(i, s)) if own else n for s in np.unique(settings).tolist()}
+        width = max(counts.values(), default=n)
+        table = {s: np.array([self.results[(i, s)][r][kpi] for r in range(m)]
+                             + [math.nan] * (width - m), dtype=float)
+                 for s, m in counts.items()}
         return np.stack([table[s] for s in settings.tolist()])
+
+    def held(self, i: int, setting: int) -> int:
+        """Replications 0..m-1 of a point setting held (the longest unbroken run from 0)."""
+        have = self.results.get((i, setting), {})
+        m = 0
+        while m in have:
+            m += 1
+        return m
+
+    def top_up(self, i: int, setting: int, n: int) -> None:
+        """Replications 0..n-1 of one point setting."""
+        have = self.results.setdefault((i, setting), {})
+        missing = tuple(r for r in range(n) if r not in have)
+        if missing:
+            p = self.space.points[i]
+            done = execute([Job((i, setting), p.scenarios[setting], missing,
+                                population=p.population, seed=p.seed)],
+                           self.population, self.seed, **self.where)
+            have.update(done[(i, setting)])
+            self.simulated += len(missing)
 
     def series(self, options: np.ndarray, kpi: str, n: int) -> np.ndarray:
         """(options, n): the objective (victim-weighted identification rate), identified a day,
@@ -124,12 +152,19 @@ class Optimum:
 def optimise(base, space: Space, population, seed: int, constraints: list[Constraint], *,
              first: int = 10, most: int = 320, indifference: float = 0.005,
              precision: float = 0.05, alpha: float = 0.05, workers: int | None = None,
-             scheduler: str | None = None, progress=None) -> Optimum:
-    """Screen and double over the options within the budget (see the module's docstring)."""
+             scheduler: str | None = None, progress=None,
+             simulations: Simulations | None = None, top_up: bool = False) -> Optimum:
+    """Screen and double over the options within the budget (see the module's docstring).
+    `simulations` may hold replications already run (the emulator-led search's). `top_up`:
+    when the leading option is not yet clearly within a point's constraint (a queue limit at
+    one point), that point's setting alone gets twice the replications, rather than every
+    option every point; the national comparisons stay on the common replications."""
     check_search(first, most, precision, indifference)
     where = {"workers": workers, "scheduler": scheduler, "progress": progress}
-    sims = Simulations(space, population, seed, where)
+    sims = simulations if simulations is not None else Simulations(space, population, seed,
+                                                                   where)
     constraints = [c for c in constraints if c.point != "total"]   # applied to the space
+    sims.own_replications = top_up
     alive = np.flatnonzero(space.within)
     if len(alive) == 0:
         cheapest = float(space.cost.min())
@@ -151,6 +186,10 @@ def optimise(base, space: Space, population, seed: int, constraints: list[Constr
         k = len(alive)
         t_screen = float(_scipy_stats.t.ppf(1 - alpha / max(k - 1, 1), max(x.shape[1] - 1, 1)))
         bad, sure, by_mean, _ = _judge(sims, alive, n, constraints, t_screen)
+        lead = _best(m, by_mean & ~bad, space.cost[alive])
+        if top_up and lead is not None and not sure[lead] and _top_up(
+                sims, int(alive[lead]), n, constraints, most):
+            continue                      # judge again, on the point's added replications
         keep = ~bad
         for o in alive[bad].tolist():
             fate[o] = f"dropped after {n} replications: clearly breaks a constraint"
@@ -256,7 +295,8 @@ def _constraint_series(sims: Simulations, options: np.ndarray, n: int, c: Constr
         return
     for i, p in enumerate(points):
         if c.point in ("*", None) or c.point == p.name:
-            yield sims.point_series(i, sims.space.choice[options, i], c.kpi, n)
+            yield sims.point_series(i, sims.space.choice[options, i], c.kpi, n,
+                                    own=sims.own_replications)
 
 
 # ---- the answer --------------------------------------------------------------------------------
@@ -313,6 +353,32 @@ def _conclude(base, space: Space, sims: Simulations, alive, reps_given, fate, la
                    pd.DataFrame(ranking), chosen, space.budget, constraints, n,
                    int(reps_given.sum()), int(space.within.sum()) * n, sims.simulated,
                    exhaustive_points, stop, sims)
+
+
+def _top_up(sims: Simulations, option: int, n: int, constraints: list[Constraint],
+            most: int) -> bool:
+    """Twice the replications (up to `most`) for each point setting of `option` whose own
+    constraint is neither clearly met nor clearly broken; False if none could get more (a
+    national worst-point limit pairs the points: only doubling everyone helps it)."""
+    added = False
+    for c in constraints:
+        if c.point is None and c.kpi in WORST:
+            continue
+        for i, p in enumerate(sims.space.points):
+            if c.point not in ("*", None) and c.point != p.name:
+                continue
+            setting = int(sims.space.choice[option, i])
+            x = sims.point_series(i, np.array([setting]), c.kpi, n, own=True)[0]
+            x = x[np.isfinite(x)]
+            if len(x) < 2:
+                continue
+            mean, half = x.mean(), _t(0.05, len(x)) * x.std(ddof=1) / math.sqrt(len(x))
+            unsure = (mean + half > c.limit) if c.at_most else (mean - half < c.limit)
+            held = sims.held(i, setting)
+            if unsure and held < most:
+                sims.top_up(i, setting, min(2 * max(held, n), most))
+                added = True
+    return added
 
 
 def _t(alpha: float, n: int) -> float:

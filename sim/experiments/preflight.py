@@ -40,13 +40,22 @@ def refuse_long(work: Iterable[tuple[Scenario, int]], *, workers=None, scheduler
         return
     travellers = sum(s.arrivals.daily_volume * s.run.days * count for s, count in work)
     cores = workers or os.cpu_count() or 1
-    hours = (travellers / TRAVELLERS_PER_SECOND
-             + SECONDS_PER_REPLICATION * replications) / cores / 3600
+    hours = seconds(work, workers) / 3600
     if hours > LONGEST_HOURS:
         raise UserError(
             f"{replications:,} replications of about {travellers / replications:,.0f} travellers "
             f"would take about {_duration(hours)} on {cores} core(s): use {fewer}, a Dask "
             "cluster (--scheduler), or --yes to run anyway")
+
+
+def seconds(work: Iterable[tuple[Scenario, int]], workers=None) -> float:
+    """This machine's estimate, in seconds, of simulating the work (each scenario and how many
+    replications of it) on `workers` local cores (default: all)."""
+    work = list(work)
+    travellers = sum(s.arrivals.daily_volume * s.run.days * count for s, count in work)
+    replications = sum(count for _, count in work)
+    cores = workers or os.cpu_count() or 1
+    return (travellers / TRAVELLERS_PER_SECOND + SECONDS_PER_REPLICATION * replications) / cores
 
 
 def _duration(hours: float) -> str:

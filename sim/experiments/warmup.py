@@ -160,6 +160,18 @@ def hourly_batch(job: Job, population: VictimPopulation, seed: int):
     return job.key, rows
 
 
+def hourly_and_kpis_batch(job: Job, population: VictimPopulation, seed: int):
+    """`hourly_batch` that also keeps each replication's KPIs (the same run: the check's
+    replications then serve as the scenario's own first replications)."""
+    rows = []
+    for replication in job.replications:
+        tally = simulate(job.scenario, population, seed, replication, series=True)
+        series = tally.series
+        rows.append((replication, ((series.wait_total, series.wait_count, series.bed_seconds),
+                                   tally.kpis)))
+    return job.key, rows
+
+
 def hourly_output(scenario: Scenario, runs: dict[int, tuple]) -> dict[str, np.ndarray]:
     """Each series, one row per replication and one column per hour of the run, and pooled
     (the last row): mean queue wait (minutes) of travellers by hour of arrival (NaN: nobody
@@ -197,19 +209,26 @@ def series_check(name: str, rows: np.ndarray, warmup_hours: float) -> SeriesChec
 
 
 def check_warmups(scenarios: dict[str, Scenario], population, seed: int,
-                  replications: int = REPLICATIONS, *, own: dict | None = None, **where
-                  ) -> dict[str, WarmupCheck]:
+                  replications: int = REPLICATIONS, *, own: dict | None = None,
+                  kept: dict | None = None, **where) -> dict[str, WarmupCheck]:
     """The MSER-5 check of every scenario that needs one (see `needs_check`), on the run's own
     replication seeds; `own` gives a scenario (by name) its own (population key, seed), as a
     point of a national network runs (`population` is then the mapping: see `Job`); `where`
-    is `execute`'s (workers, scheduler)."""
+    is `execute`'s (workers, scheduler). `kept`, if given, receives each checked scenario's
+    KPIs by name and replication (the checks' runs are ordinary replications)."""
     checked = {name: s for name, s in scenarios.items() if needs_check(s)}
     if not checked:
         return {}
     own = own or {}
     runs = execute([Job(name, s, tuple(range(replications)), *own.get(name, ()))
                     for name, s in checked.items()],
-                   population, seed, task=hourly_batch, **where)
+                   population, seed, task=hourly_batch if kept is None else
+                   hourly_and_kpis_batch, **where)
+    if kept is not None:
+        for name, rows in runs.items():
+            kept[name] = {r: kpis for r, (_, kpis) in rows.items()}
+        runs = {name: {r: series for r, (series, _) in rows.items()}
+                for name, rows in runs.items()}
     found = {}
     for name, scenario in checked.items():
         output = hourly_output(scenario, runs[name])

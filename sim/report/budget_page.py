@@ -152,6 +152,20 @@ def optimise_answer(results: ResultFolder, markup: bool = True) -> str:
                     f"the best (paired 95% CI of best minus runner-up "
                     f"{_signed100(runner.ci_low)} to {_signed100(runner.ci_high)}): {sure}.")
     share = meta["option_replications"] / max(meta["exhaustive_replications"], 1)
+    if meta.get("method") == "emulator":
+        emulated = meta.get("emulated", {})
+        points = meta["point_simulations"] / max(meta["exhaustive_point_simulations"], 1)
+        text.append(
+            f"Searched {meta['options']:,} options, {meta['options_within']:,} within the "
+            f"budget and limits, led by an emulator of each point's KPIs (learned from "
+            f"{emulated.get('design_settings', 0)} simulated point settings), the best solved "
+            f"exactly, then {len(emulated.get('finalists', []))} finalists"
+            f"{' and today' if meta.get('today') is not None else ''} confirmed "
+            f"by ranking and selection on common random numbers: every figure above is "
+            f"simulated. {meta['point_simulations']:,} point replications, where exhaustive "
+            f"search at the same precision ({meta['replications']} replications each) needs "
+            f"{meta['exhaustive_point_simulations']:,} ({points:.0%}).")
+        return " ".join(text)
     text.append(
         f"Searched {meta['options']:,} options, {meta['options_within']:,} within the budget "
         f"and limits, by ranking and selection on common random numbers: "
@@ -159,6 +173,19 @@ def optimise_answer(results: ResultFolder, markup: bool = True) -> str:
         f"same precision ({meta['replications']} replications each) needs "
         f"{meta['exhaustive_replications']:,} ({share:.0%}).")
     return " ".join(text)
+
+
+def emulated_text(answer, currency: str) -> str:
+    """The emulator's first answer (sim.experiments.emulated_search.Emulated), marked as
+    emulated, for the terminal while the confirmation runs."""
+    if answer.best is None:
+        return ("First answer (EMULATED, not yet confirmed by simulation): no option seems to "
+                "meet every constraint; confirming by simulation...")
+    return (f"First answer (EMULATED, not yet confirmed by simulation): "
+            f"{describe(answer.best_changes)}. It would identify about "
+            f"{_per100(answer.rate)} of every 100 victims who cross (emulated 95% interval "
+            f"{_per100(answer.low)} to {_per100(answer.high)}) for {money(answer.cost, currency)}"
+            f" a year. Confirming the {len(answer.finalists)} finalists by simulation...")
 
 
 def answer_text(folder) -> str:
