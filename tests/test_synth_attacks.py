@@ -41,7 +41,8 @@ def test_the_training_records_themselves_score_higher_than_a_release(split):
     multivariate = "singling out (a combination of values)"
     assert on_leak[multivariate].release.value > 0.5 > on_release[multivariate].release.high
     # the "random sample" of the training records is here the training records themselves
-    assert on_release[multivariate].sample.value == pytest.approx(on_leak[multivariate].release.value)
+    assert on_release[multivariate].sample.value == \
+        pytest.approx(on_leak[multivariate].release.value)
     inferred = [n for n in on_leak if n.startswith("inference")]
     assert inferred == ["inference of isForcedLabour", "inference of isSexualExploit"]
     for name in inferred:

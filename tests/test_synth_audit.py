@@ -46,7 +46,7 @@ def test_canaries_are_distinct_and_copy_no_record():
     assert len(drawn.merge(records.table.drop_duplicates())) == 0
 
 
-def _records_of(rows, tmp=None):
+def _records_of(rows):
     import tempfile
     from pathlib import Path
 

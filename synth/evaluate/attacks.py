@@ -183,15 +183,16 @@ def sentence(result: AttackResult) -> str:
     if result.kind == "singling out":
         does = _DOES[result.name]
     elif result.kind == "linkability":
-        does = ("links a person's record in one source (" + result.name.split("(", 1)[1]
-                .split(" | ")[0] + ") to the same person's record in another ("
-                + result.name.split(" | ")[1].rstrip(")") + ") through the release (the same "
-                f"row among the {LINK_NEIGHBOURS} closest on both)")
+        first, second = result.name[len("linkability ("):-1].split(" | ")
+        does = (f"links a person's record in one source ({first}) to the same person's record "
+                f"in another ({second}) through the release (the same row among the "
+                f"{LINK_NEIGHBOURS} closest on both)")
     else:
         does = f"guesses a person's {result.secret} from the other values it knows"
-    return (f"An attacker who {does} succeeds, beyond what any data about the population "
-            f"allows, in {_percent(result.release)} of {result.attacks} tries; with a random "
-            f"sample of the real records in place of the release, {_percent(result.sample)}.")
+    return (f"An attacker who {does} succeeds on the people behind the release more often "
+            f"than on people outside it by {_percent(result.release)} of what was left to gain "
+            f"({result.attacks} tries); with a random sample of the real records in place of "
+            f"the release, by {_percent(result.sample)}.")
 
 
 def attacks_record(results: list[AttackResult], control: str, train_rows: int,

@@ -61,7 +61,8 @@ def _attacks_section(attacks: dict | None) -> list[str]:
         return []
 
     def cell(risk):
-        return f"{100 * risk['risk']:.1f}% ({100 * risk['ci95'][0]:.1f}-{100 * risk['ci95'][1]:.1f}%)"
+        low, high = risk["ci95"]
+        return f"{100 * risk['risk']:.1f}% ({100 * low:.1f}-{100 * high:.1f}%)"
 
     return [
         "<h2>Attacks</h2>",

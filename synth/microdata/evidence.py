@@ -75,7 +75,8 @@ def evidence_lines(evidence: dict) -> list[str]:
         "|---|---|---|---|",
     ]
     for r in a["attacks"]:
-        lines.append(f"| {r['attack']} | {r['attacks']} | {_cell(r['release'])} | "
+        name = r["attack"].replace("|", "\\|")  # the linkability sources' bar is no column
+        lines.append(f"| {name} | {r['attacks']} | {_cell(r['release'])} | "
                      f"{_cell(r['random_sample_of_real_records'])} |")
     lines.append("")
     lines += [f"- {r['sentence']}" for r in a["attacks"]]
