@@ -607,7 +607,7 @@ def checks_chart(checks: pd.DataFrame):
 
     obs = checks.observed.to_numpy(float)
     scale = np.where(obs != 0, obs, 1.0)
-    names = checks.kpi.tolist()
+    names = [k.replace(".", ".\n") for k in checks.kpi]     # a point's name on its own line
     return Chart(
         "checks", "Each fact against the calibrated model (as a share of the observed value)",
         "points", "fact", "relative to the observed value",
@@ -615,7 +615,7 @@ def checks_chart(checks: pd.DataFrame):
                 list(checks.observed_low / scale), list(checks.observed_high / scale)),
          Series("calibrated model, posterior predictive (90%)", names,
                 list(checks.predicted_mean / scale), list(checks.predicted_low / scale),
-                list(checks.predicted_high / scale), emphasis=True)],
+                list(checks.predicted_high / scale))],
         caption="1 is the observed value; a fact whose intervals do not overlap is not "
                 "reproduced.", hline=1.0)
 
