@@ -27,12 +27,24 @@ if not (config.releases / DEFAULT_RELEASE).exists():
         except UserError as error:
             st.error(f"The default release could not be built: {error}")
 
-page = st.navigation([
-    st.Page(HERE / "page_whatif.py", title="What-if explorer", icon=":material/tune:",
-            url_path="whatif", default=True),
+# Every page has its own address (/whatif, /budget, /datasets), so that a bookmark or a shared
+# link opens it. Streamlit serves the default page at the root only, never at its url_path, so
+# the root is a hidden page that sends the visitor on to the what-if explorer's address.
+WHATIF = st.Page(HERE / "page_whatif.py", title="What-if explorer", icon=":material/tune:",
+                 url_path="whatif")
+PAGES = [
+    WHATIF,
     st.Page(HERE / "page_budget.py", title="Budget", icon=":material/savings:",
             url_path="budget"),
     st.Page(HERE / "page_datasets.py", title="Datasets", icon=":material/dataset:",
             url_path="datasets"),
-], position="top")
+]
+
+
+def start() -> None:
+    st.switch_page(WHATIF)
+
+
+page = st.navigation([st.Page(start, title="tipkit", url_path="start", default=True,
+                              visibility="hidden"), *PAGES], position="top")
 page.run()
