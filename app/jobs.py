@@ -6,6 +6,7 @@ made before (runs are deterministic by seed) is answered from the cache at once.
 from __future__ import annotations
 
 import collections
+import functools
 import hashlib
 import json
 import logging
@@ -206,9 +207,25 @@ class ResultCache:
 
 def request_key(kind: str, *parts: Any) -> str:
     """A request's identity: its kind and everything its result depends on (scenario
-    content, settings, seed, the victims' file, this tipkit's version), hashed."""
-    text = json.dumps([kind, tipkit.__version__, *parts], sort_keys=True, default=str)
+    content, settings, seed, the victims' file, the code that computes it), hashed."""
+    text = json.dumps([kind, code_fingerprint(), *parts], sort_keys=True, default=str)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """The simulation's and the app's code, hashed: a cached answer is never one that an
+    older version of the model computed (the version number alone stays put between
+    releases)."""
+    import tipkit.app
+    import tipkit.sim
+
+    digest = hashlib.sha256(tipkit.__version__.encode())
+    for package in (tipkit.sim, tipkit.app):
+        root = Path(package.__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
 class JobQueue:

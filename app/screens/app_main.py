@@ -7,6 +7,7 @@ import streamlit as st
 
 from tipkit.app import settings
 from tipkit.app.releases import DEFAULT_RELEASE, ensure_default_release
+from tipkit.app.screens import login_gate
 from tipkit.errors import UserError
 
 HERE = Path(__file__).resolve().parent
@@ -17,6 +18,8 @@ HERE = Path(__file__).resolve().parent
 st.set_page_config(page_title="tipkit", page_icon="🧭", layout="wide")
 
 config = settings.current()
+if not login_gate.gate():           # a login configured ([auth] in secrets.toml) and none yet
+    st.stop()
 if not (config.releases / DEFAULT_RELEASE).exists():
     # `tipkit app` builds it before the server starts; this covers `streamlit run` and a
     # release folder emptied while the app runs
