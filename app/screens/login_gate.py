@@ -2,6 +2,8 @@
 configured one: an `[auth]` section in .streamlit/secrets.toml. Without it the pages are open,
 as on a machine only its user reaches (the default `--host 127.0.0.1`)."""
 
+from collections.abc import Mapping
+
 import streamlit as st
 
 
@@ -15,7 +17,7 @@ def configured() -> dict | None:
 def providers(auth: dict) -> list[str]:
     """The named providers (`[auth.google]`, ...); none when `[auth]` holds one provider's
     settings itself."""
-    return [name for name, value in auth.items() if isinstance(value, dict)]
+    return [name for name, value in auth.items() if isinstance(value, Mapping)]
 
 
 def gate() -> bool:
