@@ -167,9 +167,8 @@ def press_and_wait(sessions: list[Session], timeout: float) -> None:
             if s.page.locator('[data-testid="stMetric"]').count() >= 5:
                 s.answered = time.monotonic()
                 continue
-            waiting = s.page.get_by_text("Waiting: number", exact=False)
-            if waiting.count():
-                text = waiting.first.inner_text()
+            # read without waiting: the text goes as soon as the run starts
+            for text in s.page.get_by_text("Waiting: number", exact=False).all_inner_texts():
                 s.places.add(int(text.split("number ")[1].split()[0]))
             for alert in s.page.locator('[data-testid="stAlert"]').all_inner_texts():
                 if alert.startswith("Not started") or "error" in alert:
@@ -190,9 +189,10 @@ def measure(sessions: int, replications: int, jobs: int | None = None,
     with tempfile.TemporaryDirectory(prefix="tipkit-bench-app-") as tmp, \
             sync_playwright() as playwright:
         server = Server(Path(tmp), jobs=jobs)
-        browser = playwright.chromium.launch(executable_path=chromium, headless=True,
-                                             args=CHROMIUM_FLAGS)
+        browser = None
         try:
+            browser = playwright.chromium.launch(executable_path=chromium, headless=True,
+                                                 args=CHROMIUM_FLAGS)
             alone = [open_session(browser, server.url, 1000, replications)]
             press_and_wait(alone, START_SECONDS + 600)
             single = alone[0].seconds
@@ -206,7 +206,8 @@ def measure(sessions: int, replications: int, jobs: int | None = None,
             press_and_wait(same, timeout_factor * single + 120)
             memory_now = server.memory()
         finally:
-            browser.close()
+            if browser is not None:
+                browser.close()
             server.stop()
         log = server.log_path.read_text()
     return {"sessions": sessions, "replications": replications, "single": single,

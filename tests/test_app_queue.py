@@ -32,11 +32,11 @@ def held(result, gate: threading.Event, calls: list):
 
 
 def test_runs_wait_their_turn_and_know_their_place_and_time_to_start():
-    queue = JobQueue(workers=1, per_session=2, speeds=Speeds({"whatif": 1.0}))
+    queue = JobQueue(workers=1, per_session=2, speeds=Speeds({"sweep": 1.0}))
     gate, calls = threading.Event(), []
-    first = queue.submit("ann", held("a", gate, calls), kind="whatif", units=10)
-    second = queue.submit("bob", held("b", gate, calls), kind="whatif", units=20)
-    third = queue.submit("cy", held("c", gate, calls), kind="whatif", units=30)
+    first = queue.submit("ann", held("a", gate, calls), kind="sweep", units=10)
+    second = queue.submit("bob", held("b", gate, calls), kind="sweep", units=20)
+    third = queue.submit("cy", held("c", gate, calls), kind="sweep", units=30)
     for _ in range(100):
         if first.state == "running":
             break
@@ -54,7 +54,7 @@ def test_runs_wait_their_turn_and_know_their_place_and_time_to_start():
     assert all(j.wait(WAIT) for j in (first, second, third))
     assert [j.result for j in (first, second, third)] == ["a", "b", "c"]
     assert calls == ["a", "b", "c"]                        # first come, first served
-    assert "whatif" in queue.speeds.measured       # the measured speed replaces the prior
+    assert "sweep" in queue.speeds.measured       # the measured speed replaces the prior
 
 
 def test_a_session_may_queue_only_so_many_and_is_told_why():
@@ -131,6 +131,17 @@ def test_a_first_emulated_answer_is_kept_until_the_result_settles_it():
     assert job.early_answer == "Specialists at the airport, about 61%" and job.running
     gate.set()
     assert job.wait(WAIT) and job.result == "confirmed"
+
+
+def test_an_estimate_is_a_fixed_part_and_the_measured_speed():
+    speeds = Speeds()
+    airport = 40 * 8000.0                 # 20 replications of the base and the option
+    assert speeds.estimate("whatif", airport) == pytest.approx(14.5, rel=0.01)
+    assert speeds.estimate("whatif", 0) is None and speeds.estimate("unknown", 5) is None
+    speeds.record("whatif", airport, 35.0)        # this server is slower: it learns
+    assert speeds.estimate("whatif", airport) == pytest.approx(35.0)
+    speeds.record("whatif", airport, 15.0)        # later runs refine it (half weight)
+    assert speeds.estimate("whatif", airport) == pytest.approx(25.0)
 
 
 def test_the_time_left_follows_the_progress():

@@ -11,7 +11,7 @@ import streamlit as st
 from tipkit.app import jobs, settings
 from tipkit.app.jobs import Job, QueueFull
 
-POLL_SECONDS = 0.5
+POLL_SECONDS = 1.0     # every waiting session polls: once a second shows place and time well
 SESSION = "tipkit_session"
 
 
