@@ -189,6 +189,7 @@ def measure(sessions: int, replications: int, jobs: int | None = None,
     with tempfile.TemporaryDirectory(prefix="tipkit-bench-app-") as tmp, \
             sync_playwright() as playwright:
         server = Server(Path(tmp), jobs=jobs)
+        epoch = time.time() - time.monotonic()      # monotonic -> wall clock
         browser = None
         try:
             browser = playwright.chromium.launch(executable_path=chromium, headless=True,
@@ -205,12 +206,15 @@ def measure(sessions: int, replications: int, jobs: int | None = None,
                     for _ in range(sessions)]
             press_and_wait(same, timeout_factor * single + 120)
             memory_now = server.memory()
+            # when the server finished each run (its cache file), against the pages' answers
+            finished = sorted(p.stat().st_mtime for p in (Path(tmp) / "cache").glob("*.pickle"))
         finally:
             if browser is not None:
                 browser.close()
             server.stop()
         log = server.log_path.read_text()
     return {"sessions": sessions, "replications": replications, "single": single,
+            "finished": finished, "epoch": epoch,
             "many": many, "same": same, "peak": server.peak, "end": memory_now, "log": log}
 
 
@@ -238,6 +242,10 @@ def main() -> None:
     last = max(answered) if answered else float("nan")
     print(f"  last answer {last:.1f} s = {last / single:.1f}x one session alone "
           f"(target <= 10x); failed or hung: {len(failed)}")
+    pressed = min(s.clicked for s in many) + found["epoch"]
+    server_side = [t - pressed for t in found["finished"] if t > pressed][:len(many)]
+    print("  the server finished those runs after: "
+          + ", ".join(f"{t:.0f}" for t in server_side) + " s")
     same_times = [s.seconds for s in same if s.seconds is not None]
     if same_times:
         print(f"  all at once, the same question: answers after {min(same_times):.1f} to "
