@@ -30,6 +30,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic
                   "--disable-component-update", "--disable-sync"]
 START_SECONDS = 120
 GIB = 1024 ** 3
+POLL_SECONDS = 1.0
+LOOK = """() => [document.querySelectorAll('[data-testid="stMetric"]').length,
+  [...document.querySelectorAll('[data-testid="stProgress"]')].map(e => e.textContent),
+  [...document.querySelectorAll('[data-testid="stAlert"]')].map(e => e.textContent)]"""
 
 
 @dataclass
@@ -164,16 +168,19 @@ def press_and_wait(sessions: list[Session], timeout: float) -> None:
         for s in sessions:
             if s.answered is not None or s.failure is not None:
                 continue
-            if s.page.locator('[data-testid="stMetric"]').count() >= 5:
+            # one cheap look per page (text content, no layout): the watcher must not take
+            # the CPU the server needs
+            metrics, progress, alerts = s.page.evaluate(LOOK)
+            if metrics >= 5:
                 s.answered = time.monotonic()
                 continue
-            # read without waiting: the text goes as soon as the run starts
-            for text in s.page.get_by_text("Waiting: number", exact=False).all_inner_texts():
-                s.places.add(int(text.split("number ")[1].split()[0]))
-            for alert in s.page.locator('[data-testid="stAlert"]').all_inner_texts():
+            for text in progress:
+                if "Waiting: number" in text:
+                    s.places.add(int(text.split("number ")[1].split()[0]))
+            for alert in alerts:
                 if alert.startswith("Not started") or "error" in alert:
                     s.failure = alert
-        time.sleep(0.2)
+        time.sleep(POLL_SECONDS)
     for s in sessions:
         if s.answered is None and s.failure is None:
             s.failure = f"no answer within {timeout:.0f} s (hung)"
