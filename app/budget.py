@@ -92,6 +92,36 @@ class BudgetRequest:
     posterior: Path | None = None       # a calibration's posterior.csv: finalists across it
     draws: int = 50
 
+    def options(self) -> int:
+        """Options the decisions span (before the budget and the limits rule any out)."""
+        count = 1
+        for spec in self.decide:
+            count *= len(spec.split("=", 1)[1].split(","))
+        return count
+
+    def units(self) -> float:
+        """Work for the time estimate: options x traveller-days a replication simulates at
+        every point (the search gives most options only a few replications)."""
+        base = load_base(self.path)
+        scenarios = ([p.scenario for p in base.points] if isinstance(base, NationalScenario)
+                     else [base])
+        return self.options() * sum(s.arrivals.daily_volume * s.run.days for s in scenarios)
+
+    def key(self, population_dir: Path) -> str:
+        """The request's identity in the app's cache: the scenario files' text (the network's
+        and its points'), the decisions, limits, search settings, seed and victims."""
+        from tipkit.app.jobs import file_stamp, request_key
+        from tipkit.app.releases import release_stamp
+        from tipkit.sim.model.scenario_files import scenario_source
+
+        base = load_base(self.path)
+        files = [p.path for p in base.points] if isinstance(base, NationalScenario) else []
+        return request_key("budget", scenario_source(self.path),
+                           [scenario_source(f) for f in files], self.extra, self.decide,
+                           self.constraints(), self.seed, self.precision, self.most,
+                           release_stamp(population_dir), file_stamp(self.posterior),
+                           self.draws)
+
     def constraints(self) -> list[str]:
         out = []
         if self.wait_limit is not None:
@@ -113,9 +143,22 @@ class BudgetOutcome:
     robustness: list[str] = field(default_factory=list)  # across the calibrated worlds
 
 
-def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> BudgetOutcome:
+def early_text(answer, currency: str = "GBP") -> str:
+    """A first answer as the page shows it: the emulator's answer in the command line's words
+    (sim.report.budget_page.emulated_text), or any other answer's text."""
+    from tipkit.sim.report.budget_page import emulated_text
+
+    if hasattr(answer, "best_changes") or (hasattr(answer, "best") and
+                                           hasattr(answer, "finalists")):
+        return emulated_text(answer, currency)
+    return str(answer)
+
+
+def run_budget(request: BudgetRequest, population_dir=None, advance=None,
+               early=None) -> BudgetOutcome:
     """Search the options within the budget, then write the results folder and the report in a
-    temporary folder and keep what the page shows and offers for download."""
+    temporary folder and keep what the page shows and offers for download. `early(answer)`,
+    when the search offers a first (emulated) answer before its confirmation, is handed it."""
     from tipkit.sim.experiments.budget_runs import best_option_file, optimise_scenario
     from tipkit.sim.experiments.results import read_results
     from tipkit.sim.report.budget_page import optimise_answer, report_charts
@@ -129,13 +172,16 @@ def run_budget(request: BudgetRequest, population_dir=None, advance=None) -> Bud
         done[0] += n
         advance(0.9 * done[0] / (done[0] + 400), f"{done[0]} replications run")
 
+    # the emulator-led search hands its first answer (and the currency) to `early`
+    extra = ({"early": lambda answer, currency: early(early_text(answer, currency))}
+             if early is not None else {})
     with tempfile.TemporaryDirectory(prefix="tipkit-budget-") as tmp:
         found, folder = optimise_scenario(
             request.path, budget=f"+{request.extra:.2f}", decide=request.decide,
             constraints=request.constraints(), seed=request.seed, out=Path(tmp) / "results",
             population_dir=population_dir, most=request.most, precision=request.precision,
             workers=request.workers, progress=progress, warn=warnings.append,
-            posterior=request.posterior, draws=request.draws)
+            posterior=request.posterior, draws=request.draws, **extra)
         advance(0.92, "writing the report")
         report = write_report(folder, folder / "report.html")
         results = read_results(folder)

@@ -40,6 +40,14 @@ ORDERED = ("ageBroad", "yearOfRegistration", "traffickMonths", "legIndex")   # d
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)       # the earliest time a zip can hold: same bytes every time
 
 
+def release_stamp(release: Path) -> list:
+    """What identifies a release's victims for the app's cache: its folder and its journey
+    legs' files with their sizes and times of change (a rebuilt release is a new one)."""
+    release = Path(release).resolve()
+    return [str(release)] + [[p.name, p.stat().st_size, p.stat().st_mtime_ns]
+                             for p in sorted(release.glob("legs.*"))]
+
+
 def find_releases(folder: Path) -> list[Path]:
     """Every folder directly in `folder` that holds a release (a cases table), by name."""
     folder = Path(folder)

@@ -204,6 +204,22 @@ class Request:
     def scenarios(self) -> dict[str, Scenario]:
         return {self.base.name: self.base, self.option.name: self.option}
 
+    def units(self) -> float:
+        """Work for the time estimate: traveller-days simulated (replications x travellers a
+        day x days)."""
+        return self.work() * self.base.arrivals.daily_volume * self.base.run.days
+
+    def key(self, release: Path, kind: str = "whatif", *more) -> str:
+        """The request's identity in the app's cache: both scenarios' content, the settings,
+        the seed and the victims' release (not the processes used: results do not depend on
+        them)."""
+        from tipkit.app.jobs import file_stamp, request_key
+        from tipkit.app.releases import release_stamp
+
+        return request_key(kind, self.base.to_mapping(), self.option.to_mapping(),
+                           self.replications, self.seed, self.sensitivity, self.anyway,
+                           release_stamp(release), file_stamp(self.posterior), *more)
+
 
 @dataclass
 class Outcome:

@@ -50,7 +50,8 @@ def server(tmp_path):
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen(
         _tipkit() + ["app", "--port", str(port), "--releases", str(releases),
-                     "--scenarios", str(ROOT / "scenarios"), "--jobs", "1"],
+                     "--scenarios", str(ROOT / "scenarios"), "--jobs", "1",
+                     "--cache", str(tmp_path / "cache")],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + START_SECONDS
@@ -144,3 +145,24 @@ def test_a_small_what_if_runs_in_the_browser_and_its_kpis_appear(server, browser
     assert "of the 8,000 synthetic cases" in body and "15 of 15 figures hold" in body
     assert not errors
     assert browser.outside == [], f"the app asked hosts beyond this machine: {browser.outside}"
+
+
+@pytest.mark.slow
+def test_every_page_opens_at_its_own_address(server, browser):
+    """A bookmark or a shared link to /whatif, /budget or /datasets opens that page (no "Page
+    not found"); the bare address opens the what-if explorer at /whatif."""
+    url, _, _ = server
+    page = browser.new_page()
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    titles = {"": "What-if explorer", "/whatif": "What-if explorer",
+              "/budget": "Budget: what to buy, and where", "/datasets": "Datasets"}
+    for address, title in titles.items():
+        page.goto(url + address)
+        page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+        time.sleep(1.0)                  # a "Page not found" dialog comes after the page
+        body = page.locator("body").inner_text()
+        assert "Page not found" not in body, address
+        assert urlsplit(page.url).path == (address or "/whatif")
+    assert not errors
+    assert browser.outside == []

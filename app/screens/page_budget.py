@@ -7,8 +7,8 @@ from pathlib import Path
 import streamlit as st
 
 from tipkit.app import budget, releases, settings
-from tipkit.app.jobs import Job
 from tipkit.app.releases import DEFAULT_RELEASE
+from tipkit.app.screens import job_progress
 from tipkit.app.screens.job_progress import finished_result
 from tipkit.sim.report.charts import to_plotly
 from tipkit.errors import UserError
@@ -74,28 +74,39 @@ def _inputs(paths, config) -> None:
                  "being best and the victims a year it may lose.").strip()
     job = st.session_state.get(JOB)
     running = job is not None and job.running
-    if st.button("Find the best mix", type="primary", disabled=running or not decide,
-                 key="budget_run", width="stretch"):
-        request = budget.BudgetRequest(paths[chosen], float(extra), tuple(decide),
-                                       float(wait), None if specialists is None
-                                       else int(specialists), int(seed), float(precision),
-                                       int(most), config.jobs,
-                                       Path(posterior) if posterior else None)
-        release = config.releases / DEFAULT_RELEASE
-        if not any((release / f"legs{x}").is_file() for x in releases.TABLE_SUFFIXES):
+    request = budget.BudgetRequest(paths[chosen], float(extra), tuple(decide), float(wait),
+                                   None if specialists is None else int(specialists),
+                                   int(seed), float(precision), int(most), config.jobs,
+                                   Path(posterior) if posterior else None)
+    release = config.releases / DEFAULT_RELEASE
+    has_victims = any((release / f"legs{x}").is_file() for x in releases.TABLE_SUFFIXES)
+    key = request.key(release) if has_victims else None
+    pressed = st.button("Find the best mix", type="primary", disabled=running or not decide,
+                        key="budget_run", width="stretch")
+    if decide:
+        st.caption(job_progress.estimate_caption("budget", request.units(), key))
+    if pressed:
+        if not has_victims:
             st.error(f"No victim population in {settings.shown(release)}.")
             return
-        st.session_state[JOB] = Job(lambda advance: budget.run_budget(request, release,
-                                                                       advance),
-                                    "starting the search")
-        st.rerun()
+        job_progress.submit(JOB, lambda advance, early: budget.run_budget(request, release,
+                                                                          advance, early),
+                            kind="budget", label="starting the search", key=key,
+                            units=request.units())
+
+
+def _early(answer) -> None:
+    """The search's first answer, from its emulator, until the simulations confirm one."""
+    st.markdown("**First estimate (emulated)**: to be confirmed by the simulations now "
+                "running; it may change.")
+    st.info(budget.early_text(answer))
 
 
 def _results() -> None:
     outcome: budget.BudgetOutcome = finished_result(
         JOB, "Choose a scenario, enter the extra money a year and what may change, then "
              "press **Find the best mix**. A national search takes a few minutes.",
-        "Searching")
+        "Searching", show_early=_early)
     if outcome is None:
         return
     for message in outcome.warnings:

@@ -5,8 +5,8 @@ data card and a one-file download; and a form to build a new release."""
 import streamlit as st
 
 from tipkit.app import releases, settings
-from tipkit.app.jobs import Job
 from tipkit.app.release_charts import distribution_chart, figures_chart
+from tipkit.app.screens import job_progress
 from tipkit.app.screens.job_progress import follow
 from tipkit.errors import UserError
 
@@ -177,12 +177,12 @@ def _build_form(config) -> None:
                  f"{settings.shown(config.releases)}: choose another name.")
         return
 
-    def work(advance) -> str:
+    def work(advance, early) -> str:
         releases.build(figures, out, int(cases), int(k), int(seed), advance)
         return name
 
-    st.session_state[JOB] = Job(work, "fitting the joint")
-    st.rerun()
+    # the build writes a new folder: run once, never answered from the cache
+    job_progress.submit(JOB, work, kind="build", label="fitting the joint")
 
 
 main()

@@ -8,8 +8,8 @@ from pathlib import Path
 import streamlit as st
 
 from tipkit.app import releases, settings, whatif
-from tipkit.app.jobs import Job
 from tipkit.app.releases import DEFAULT_RELEASE
+from tipkit.app.screens import job_progress
 from tipkit.app.screens.job_progress import finished_result
 from tipkit.sim.report.charts import to_plotly
 from tipkit.sim.model.population import load_population
@@ -103,21 +103,24 @@ def _levers(paths, config) -> "whatif.Request | None":
         st.warning(f"{option.name}: {warning}")
     job = st.session_state.get(JOB)
     running = job is not None and job.running
-    if st.button("Run", type="primary", disabled=blocked or running, key="run",
-                 width="stretch"):
-        request = whatif.Request(base, paths[chosen], option, int(replications), int(seed),
-                                 sensitivity, anyway, config.jobs,
-                                 Path(posterior) if posterior else None)
-        release = config.releases / victims_from
+    request = whatif.Request(base, paths[chosen], option, int(replications), int(seed),
+                             sensitivity, anyway, config.jobs,
+                             Path(posterior) if posterior else None)
+    release = config.releases / victims_from
+    key = request.key(release)
+    pressed = st.button("Run", type="primary", disabled=blocked or running, key="run",
+                        width="stretch")
+    st.caption(job_progress.estimate_caption("whatif", request.units(), key))
+    if pressed:
         stamp = max((p.stat().st_mtime for p in release.glob("legs.*")), default=0.0)
         try:
             victims = population(str(release), stamp)
         except UserError as error:
             st.error(str(error))
             return None
-        st.session_state[JOB] = Job(lambda advance: whatif.run(request, victims, advance),
-                                    "starting the replications")
-        st.rerun()
+        job_progress.submit(JOB, lambda advance, early: whatif.run(request, victims, advance),
+                            kind="whatif", label="starting the replications", key=key,
+                            units=request.units())
     return whatif.Request(base, paths[chosen], option)
 
 
@@ -184,11 +187,12 @@ def _assumptions(current, config) -> None:
         request = whatif.Request(current.base, current.base_path, current.option,
                                  int(st.session_state.get("replications", 20)),
                                  int(st.session_state.get("seed", 1)), workers=config.jobs)
-        st.session_state[ASSUMPTIONS_JOB] = Job(
-            lambda advance: whatif.vary_assumptions(request, victims, int(samples),
-                                                    advance=advance),
-            "laying out the sample points")
-        st.rerun()
+        job_progress.submit(
+            ASSUMPTIONS_JOB,
+            lambda advance, early: whatif.vary_assumptions(request, victims, int(samples),
+                                                           advance=advance),
+            kind="assumptions", label="laying out the sample points",
+            key=request.key(release, "assumptions", int(samples)))
     outcome: whatif.AssumptionsOutcome = finished_result(ASSUMPTIONS_JOB)
     if outcome is None:
         return
