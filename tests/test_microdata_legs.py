@@ -314,7 +314,7 @@ def test_the_check_of_the_written_legs_finds_each_broken_guarantee(plain, data):
     real = journeys.leg_rows(linked, real_cases, QI)
     # check_fit reads only these of a FittedRelease
     fitted = SimpleNamespace(settings=FitSettings(k=K), quasi_identifiers=tuple(QI), legs=legs,
-                              codebook=None)
+                              codebook=None, input_values=None)
     assert check_fit(cases, legs, fitted, real_cases, linked)[1] == []
 
     def problems(change):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from collections import Counter
+from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 
@@ -16,9 +17,21 @@ SEPARATORS = {",": "comma", ";": "semicolon", "\t": "tab", "|": "vertical bar"}
 LINES = 50  # lines read to tell the separators apart: a header alone can split either way
 
 
+@contextmanager
+def _any_field_size():
+    """The csv module refuses a field over 128 KiB; a case table may hold one (pandas reads it,
+    and the readers name it by row and column), so the limit is lifted while a file is read."""
+    before = csv.field_size_limit()
+    csv.field_size_limit(2**31 - 1)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
 def _widths(path: Path, separator: str) -> list[int]:
     """How many fields each of the first rows has when split at `separator` (quotes respected)."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with _any_field_size(), open(path, encoding="utf-8-sig", newline="") as handle:
         return [len(row) for row in islice(csv.reader(handle, delimiter=separator), LINES) if row]
 
 
@@ -56,7 +69,7 @@ def repeated_name(names) -> str | None:
 
 def header(path: Path, sep: str) -> list[str]:
     """The header row of a CSV file as written (pandas would rename a repeated name `a.1`)."""
-    with open(path, encoding="utf-8-sig", newline="") as handle:
+    with _any_field_size(), open(path, encoding="utf-8-sig", newline="") as handle:
         return next(csv.reader(handle, delimiter=sep), [])
 
 
