@@ -149,14 +149,16 @@ def test_a_small_what_if_runs_in_the_browser_and_its_kpis_appear(server, browser
 
 @pytest.mark.slow
 def test_every_page_opens_at_its_own_address(server, browser):
-    """A bookmark or a shared link to /whatif, /budget or /datasets opens that page (no "Page
-    not found"); the bare address opens the what-if explorer at /whatif."""
+    """A bookmark or a shared link to /whatif, /budget, /calibrate or /datasets opens that page
+    (no "Page not found"); the bare address opens the what-if explorer at /whatif."""
     url, _, _ = server
     page = browser.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     titles = {"": "What-if explorer", "/whatif": "What-if explorer",
-              "/budget": "Budget: what to buy, and where", "/datasets": "Datasets"}
+              "/budget": "Budget: what to buy, and where",
+              "/calibrate": "Calibrate: does the model agree with what your border recorded?",
+              "/datasets": "Datasets"}
     for address, title in titles.items():
         page.goto(url + address)
         page.get_by_role("heading", name=title).wait_for(timeout=60_000)

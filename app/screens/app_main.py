@@ -1,5 +1,6 @@
 """The app's entry script, run by the Streamlit server: page settings, the default release on
-first start, and the pages (the what-if explorer, the budget view and the datasets)."""
+first start, and the pages (the what-if explorer, the budget view, calibration and the
+datasets)."""
 
 from pathlib import Path
 
@@ -39,6 +40,8 @@ PAGES = [
     WHATIF,
     st.Page(HERE / "page_budget.py", title="Budget", icon=":material/savings:",
             url_path="budget"),
+    st.Page(HERE / "page_calibrate.py", title="Calibrate", icon=":material/fact_check:",
+            url_path="calibrate"),
     st.Page(HERE / "page_datasets.py", title="Datasets", icon=":material/dataset:",
             url_path="datasets"),
 ]
