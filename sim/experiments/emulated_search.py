@@ -25,7 +25,6 @@ from threadpoolctl import threadpool_limits
 from tipkit.sim.experiments.decisions import WORST, Constraint, Space
 from tipkit.sim.experiments.emulator import Box, Emulator, space_filling
 from tipkit.sim.experiments.optimise import OBJECTIVE, Optimum, Simulations, optimise
-from tipkit.sim.experiments.replications import Job, execute
 
 Z = 1.96                  # two-sided 95%: the emulated intervals; and the optimistic bound
 DESIGN_REPLICATIONS = 3   # replications of each design setting (common random numbers)
@@ -292,7 +291,7 @@ def emulate(sims: Simulations, constraints: list[Constraint], seed: int, *, earl
     if early is not None:
         # a first answer from two replications of each design setting (the design's own
         # first two): early, rough, marked emulated with its interval
-        _simulate_settings(sims, todo, EARLY_REPLICATIONS)
+        sims.ensure_settings(todo, EARLY_REPLICATIONS)
         with threadpool_limits(limits=1):
             models = fit_points(sims, kpis, [set(t) for t in todo], EARLY_REPLICATIONS, seed)
         early(_emulated_answer(space, models, limits, totals, finalists, 0,
@@ -301,7 +300,7 @@ def emulate(sims: Simulations, constraints: list[Constraint], seed: int, *, earl
         then()
     rounds = 0
     while True:
-        _simulate_settings(sims, todo, n)
+        sims.ensure_settings(todo, n)
         for i, settings in enumerate(todo):
             simulated[i].update(settings)
         rounds += 1
@@ -347,24 +346,6 @@ def confirm(base, sims: Simulations, answer: Emulated, constraints: list[Constra
     return dataclasses.replace(
         found, space=space, exhaustive_replications=int(space.within.sum()) * n_end,
         exhaustive_point_simulations=exhaustive_points, point_simulations=sims.simulated)
-
-
-def _simulate_settings(sims: Simulations, settings: list[list[int]], n: int) -> None:
-    """Replications 0..n-1 of the listed settings of each point, in one batch."""
-    jobs = []
-    for i, p in enumerate(sims.space.points):
-        for s in settings[i]:
-            have = sims.results.setdefault((i, s), {})
-            missing = tuple(r for r in range(n) if r not in have)
-            if missing:
-                jobs.append(Job((i, s), p.scenarios[s], missing, population=p.population,
-                                seed=p.seed))
-    if not jobs:
-        return
-    done = execute(jobs, sims.population, sims.seed, **sims.where)
-    for key, rows in done.items():
-        sims.results[key].update(rows)
-        sims.simulated += len(rows)
 
 
 def _emulated_answer(space, models, limits, totals, finalists, rounds, simulated, n

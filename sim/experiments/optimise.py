@@ -57,9 +57,14 @@ class Simulations:
 
     def ensure(self, options: np.ndarray, n: int) -> None:
         """Replications 0..n-1 of every setting these options use."""
+        self.ensure_settings([np.unique(self.space.choice[options, i]).tolist()
+                              for i in range(len(self.space.points))], n)
+
+    def ensure_settings(self, settings: list[list[int]], n: int) -> None:
+        """Replications 0..n-1 of the listed settings of each point, in one batch."""
         jobs = []
         for i, p in enumerate(self.space.points):
-            for setting in np.unique(self.space.choice[options, i]).tolist():
+            for setting in settings[i]:
                 have = self.results.setdefault((i, setting), {})
                 missing = tuple(r for r in range(n) if r not in have)
                 if missing:
