@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from streamlit.testing.v1 import AppTest
 
+from test_app_pages import folders  # noqa: F401 (a fixture)
 from tipkit.app import cli, settings
 from tipkit.cli import main
 from tipkit.errors import UserError
@@ -95,17 +96,8 @@ def test_a_login_streamlit_cannot_run_or_a_broken_secrets_file_is_one_line(tmp_p
     assert cli.login_file([path]) is None
 
 
-@pytest.fixture
-def folders(tmp_path, monkeypatch):
-    releases = tmp_path / "releases"
-    releases.mkdir()
-    (releases / "iom-2018").symlink_to(ROOT / "releases" / "iom-2018")
-    monkeypatch.setenv(settings.RELEASES, str(releases))
-    monkeypatch.setenv(settings.SCENARIOS, str(ROOT / "scenarios"))
-
-
 @pytest.mark.parametrize("page", [None, "page_budget.py", "page_datasets.py"])
-def test_with_a_login_configured_every_page_asks_for_it_first(folders, page):
+def test_with_a_login_configured_every_page_asks_for_it_first(folders, page):  # noqa: F811
     at = AppTest.from_file(str(MAIN), default_timeout=60)
     at.secrets["auth"] = AUTH
     at.user = {}                         # nobody has logged in
