@@ -662,3 +662,11 @@ def test_the_new_commands_refuse_a_run_far_beyond_a_day_before_any_work(
     result = _run(*args, *extra, "--population", release, "--out", tmp_path / "out")
     _one_line_exit_2(result, "would take about", "--yes")
     assert not (tmp_path / "out").exists()
+
+
+def test_audit_without_delta_is_one_line_naming_it(tmp_path, small_cases):
+    # the audit takes fit's own refusals before it spends any budget
+    result = _run("synth", "audit", "--data", small_cases, "--epsilon", 1,
+                  "--out", tmp_path / "audit.json")
+    _one_line_exit_2(result, "--epsilon needs --delta")
+    assert not (tmp_path / "audit.json").exists()

@@ -197,10 +197,13 @@ def run_audit(records: CaseRecords, settings, canaries: int = CANARIES,
     """The one-run audit of `tipkit synth fit` under `settings` (which must be DP) on `records`:
     `canaries` canaries, each added with probability 1/2 (the draws from `settings.seed`), one
     fit, both bounds. `_noise_scale` below 1 breaks the mechanism on purpose (tests only)."""
-    from tipkit.synth.microdata.fit import fit_release
+    from tipkit.synth.microdata.fit import _fit_codebook, fit_release, validate
 
     if not settings.private:
         raise ValueError("the audit checks a differentially private fit: give an epsilon")
+    # fit's own refusals (an epsilon without its delta, say) before the audit spends its budget
+    validate(settings, len(records.table), tuple(records.table.columns),
+             _fit_codebook(records, settings))
     start = time.perf_counter()
     draw_rng, coin_rng = np.random.SeedSequence([settings.seed, 0xA0D17]).spawn(2)
     table = records.table.reset_index(drop=True)
